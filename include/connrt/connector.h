@@ -1,0 +1,278 @@
+/*
+ * connrt/connector.h - the connrt connector ABI.
+ *
+ * This is the only header a connector (plugin) needs. A connector is a shared
+ * object that exports exactly one symbol:
+ *
+ *     const struct connrt_connector *connrt_connector_entry(void);
+ *
+ * returning a pointer to a static, constant descriptor. Calling it must have
+ * no side effects (the runtime calls it for `connrt describe`).
+ *
+ * The runtime loads connectors with dlopen(RTLD_NOW | RTLD_LOCAL) and refuses
+ * one whose major ABI version differs from its own or whose descriptor is
+ * smaller than the runtime requires. A connector never links runtime symbols:
+ * everything it needs from the host comes through struct connrt_host.
+ *
+ * Conventions
+ *  - 0 is success; any function that can fail takes `char *errstr, size_t
+ *    errstr_size` last and writes a NUL-terminated message there. Messages
+ *    never contain secret property values.
+ *  - Ownership is stated next to every function: "borrowed" pointers stay
+ *    owned by the caller for the time stated; "arena" memory is owned by the
+ *    execution and freed with it.
+ *  - Descriptors only ever grow at the end; new members are announced in the
+ *    changelog below with the minor version that added them.
+ *
+ * ABI changelog
+ *  1.0  first version: connection and operation tables, batch operations,
+ *       listen callbacks, host services for logging, settings, documents,
+ *       batches and listener submission.
+ */
+#ifndef CONNRT_CONNECTOR_H
+#define CONNRT_CONNECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CONNRT_ABI_VERSION_MAJOR 1
+#define CONNRT_ABI_VERSION_MINOR 0
+/* Encoded as (major << 16) | minor in connrt_connector.abi_version. */
+#define CONNRT_ABI_VERSION ((CONNRT_ABI_VERSION_MAJOR << 16) | CONNRT_ABI_VERSION_MINOR)
+#define CONNRT_ABI_MAJOR(v) ((unsigned)(v) >> 16)
+#define CONNRT_ABI_MINOR(v) ((unsigned)(v)&0xffffu)
+
+/* Name of the one exported symbol. */
+#define CONNRT_CONNECTOR_ENTRY_SYMBOL "connrt_connector_entry"
+
+/* ------------------------------------------------------------------------ */
+/* Property tables                                                          */
+/* ------------------------------------------------------------------------ */
+
+typedef enum connrt_property_type {
+    CONNRT_PROP_STRING = 0,  /* any text */
+    CONNRT_PROP_INT,         /* decimal integer, within [min, max] when min < max */
+    CONNRT_PROP_BOOL,        /* true/false, yes/no, on/off, 1/0 */
+    CONNRT_PROP_SIZE,        /* bytes; suffixes KB, MB, GB (1024-based) accepted */
+    CONNRT_PROP_DURATION_MS, /* milliseconds; suffixes ms, s, m, h accepted */
+    CONNRT_PROP_ENUM,        /* one of `allowed` (case-sensitive) */
+    CONNRT_PROP_LIST,        /* comma or newline separated list of strings */
+    CONNRT_PROP_PEM,         /* a file path, or inline PEM text */
+    CONNRT_PROP_PREFIX       /* `name` is a prefix: any "name<suffix>" is accepted */
+} connrt_property_type_t;
+
+/* Property flags. */
+#define CONNRT_PROP_F_REQUIRED 0x01u   /* must be given; default_value is NULL */
+#define CONNRT_PROP_F_SECRET 0x02u     /* value redacted in logs, errors, describe */
+#define CONNRT_PROP_F_DEPRECATED 0x04u /* accepted, with a warning naming `hint` */
+#define CONNRT_PROP_F_INVALID 0x08u    /* known wrong name: refused with `hint` */
+
+/*
+ * One row of a property table. Tables are arrays terminated by a row whose
+ * `name` is NULL. The same table drives validation, defaults, `connrt
+ * describe` and docs/properties.md.
+ */
+struct connrt_property_def {
+    const char *name;
+    connrt_property_type_t type;
+    unsigned flags;
+    const char *default_value;   /* NULL: no default */
+    const char *const *allowed;  /* ENUM: NULL-terminated list; else NULL */
+    long long min, max;          /* INT/SIZE/DURATION_MS bounds, used when min < max */
+    const char *description;     /* one line */
+    const char *hint;            /* DEPRECATED/INVALID: what to use instead */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Opaque host objects                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Resolved, validated settings of one component (defaults filled in). */
+typedef struct connrt_settings connrt_settings_t;
+/* A document: payload bytes, document properties, tracked properties. */
+typedef struct connrt_document connrt_document_t;
+/* One call of a batch operation: its input documents and their results. */
+typedef struct connrt_batch connrt_batch_t;
+/* A running listen operation's link to the runtime. */
+typedef struct connrt_listener connrt_listener_t;
+
+typedef enum connrt_log_level {
+    CONNRT_LOG_ERROR = 3,
+    CONNRT_LOG_WARNING = 4,
+    CONNRT_LOG_INFO = 6,
+    CONNRT_LOG_DEBUG = 7
+} connrt_log_level_t;
+
+/* Outcome of a listener execution, reported back to the connector. */
+typedef enum connrt_execution_outcome {
+    CONNRT_EXECUTION_SUCCEEDED = 0, /* every document succeeded or was handled */
+    CONNRT_EXECUTION_FAILED = 1     /* retry or dead-letter the batch */
+} connrt_execution_outcome_t;
+
+/*
+ * Services the runtime hands to a connector. Valid from the first callback
+ * until the connector is unloaded. All functions are thread-safe unless
+ * stated otherwise; document and batch functions must be called only from
+ * the thread running the callback that received the batch.
+ */
+struct connrt_host {
+    unsigned abi_version; /* CONNRT_ABI_VERSION of the runtime */
+    size_t struct_size;   /* sizeof(struct connrt_host) of the runtime */
+
+    /* Log a message tagged with `component_id` (borrowed). Never pass
+     * secret values: the host does not know which substrings are secret. */
+    void (*log)(connrt_log_level_t level, const char *component_id, const char *fmt, ...)
+#if defined(__GNUC__)
+        __attribute__((format(printf, 3, 4)))
+#endif
+        ;
+
+    /* Settings. Returned strings are borrowed from `settings` and valid as
+     * long as the component that received it (until its close callback). */
+    const char *(*settings_get)(const connrt_settings_t *settings, const char *name);
+    /* Integer value of an INT/SIZE/DURATION_MS/BOOL setting. Returns 0 and
+     * sets *out, or -1 when unset or not a number. */
+    int (*settings_get_int)(const connrt_settings_t *settings, const char *name, long long *out);
+    size_t (*settings_count)(const connrt_settings_t *settings);
+    /* i-th setting in name order; *name and *value borrowed as above. */
+    void (*settings_at)(const connrt_settings_t *settings, size_t i, const char **name,
+                        const char **value);
+
+    /* Overwrite `len` bytes of secret material so it does not linger. */
+    void (*wipe)(void *buf, size_t len);
+
+    /* Documents. A document belongs to the execution arena of the batch
+     * that created or delivered it; it is freed with the execution.
+     * Returned pointers are borrowed until then. */
+    const void *(*doc_payload)(const connrt_document_t *doc, size_t *len);
+    /* Document properties (e.g. connector.kafka.key). NULL when unset. */
+    const char *(*doc_get_property)(const connrt_document_t *doc, const char *name);
+    /* Copies name and value into the arena. Returns 0, or -1 on no memory. */
+    int (*doc_set_property)(connrt_document_t *doc, const char *name, const char *value);
+    size_t (*doc_property_count)(const connrt_document_t *doc);
+    void (*doc_property_at)(const connrt_document_t *doc, size_t i, const char **name,
+                            const char **value);
+    /* Tracked properties (e.g. kafka.partition), kept in execution history. */
+    const char *(*doc_get_tracked)(const connrt_document_t *doc, const char *name);
+    int (*doc_set_tracked)(connrt_document_t *doc, const char *name, const char *value);
+    size_t (*doc_tracked_count)(const connrt_document_t *doc);
+    void (*doc_tracked_at)(const connrt_document_t *doc, size_t i, const char **name,
+                           const char **value);
+
+    /* Batches. A batch operation gives every input exactly one result with
+     * batch_succeed or batch_fail. Source operations (a consume that starts
+     * a process) have no inputs and create documents with batch_emit. */
+    size_t (*batch_count)(const connrt_batch_t *batch);
+    /* Input i; borrowed (arena). The operation may set tracked properties on
+     * it: it flows on as the result document. */
+    connrt_document_t *(*batch_input)(connrt_batch_t *batch, size_t i);
+    /* Input i succeeded. Returns 0, or -1 if i already has a result. */
+    int (*batch_succeed)(connrt_batch_t *batch, size_t i);
+    /* Input i is an application error; `message` (borrowed, copied) says why. */
+    int (*batch_fail)(connrt_batch_t *batch, size_t i, const char *message);
+    /* New output document with a copy of `payload`; returned pointer is
+     * arena memory. NULL on no memory. `message` NULL: success; non-NULL:
+     * the document is an application error with that reason. */
+    connrt_document_t *(*batch_emit)(connrt_batch_t *batch, const void *payload, size_t len,
+                                     const char *message);
+
+    /* Listener: hand a batch of documents to a new execution. `done` is
+     * called exactly once, from a runtime thread, with the outcome. */
+    int (*listener_submit)(connrt_listener_t *listener, connrt_batch_t *batch,
+                           void (*done)(void *opaque, connrt_execution_outcome_t outcome),
+                           void *opaque, char *errstr, size_t errstr_size);
+    /* A new empty batch for listener_submit; owned by the runtime. */
+    connrt_batch_t *(*listener_batch_new)(connrt_listener_t *listener);
+
+    void *reserved[8];
+};
+
+/* ------------------------------------------------------------------------ */
+/* Operations                                                               */
+/* ------------------------------------------------------------------------ */
+
+typedef enum connrt_operation_kind {
+    CONNRT_OP_BATCH = 0, /* documents in, one result each (may also start a process) */
+    CONNRT_OP_LISTEN = 1 /* long-running; submits batches to executions */
+} connrt_operation_kind_t;
+
+struct connrt_operation {
+    const char *type;        /* "produce", "consume", ... as in XML type="" */
+    connrt_operation_kind_t kind;
+    int can_start;           /* 1: may be a process's <start operation=...> */
+    const char *description; /* one line */
+    const struct connrt_property_def *properties; /* NULL-name terminated */
+    size_t context_size;     /* bytes the host allocates (zeroed) for open */
+
+    /*
+     * Prepare the operation. `ctx` is host-allocated (context_size bytes,
+     * zeroed) and lives until close. `connection` is what connection_open
+     * returned, borrowed until close. `settings` borrowed until close.
+     */
+    int (*open)(void *ctx, const struct connrt_host *host, void *connection,
+                const connrt_settings_t *settings, const char *component_id, char *errstr,
+                size_t errstr_size);
+    /* Run one batch. Returns 0 when every input has a result (or, with no
+     * inputs, when emitting finished); non-zero means the operation failed
+     * as a whole: inputs without a result become failures. */
+    int (*execute)(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size);
+    /* LISTEN only: start fetching and submitting; returns once started. */
+    int (*listen_start)(void *ctx, connrt_listener_t *listener, char *errstr, size_t errstr_size);
+    /* LISTEN only: stop fetching, wait for running executions, commit. */
+    void (*listen_stop)(void *ctx);
+    /* Release everything open acquired; ctx itself is freed by the host. */
+    void (*close)(void *ctx);
+
+    void *reserved[8];
+};
+
+/* ------------------------------------------------------------------------ */
+/* The connector descriptor                                                 */
+/* ------------------------------------------------------------------------ */
+
+struct connrt_connector {
+    unsigned abi_version; /* CONNRT_ABI_VERSION the connector was built with */
+    size_t struct_size;   /* sizeof(struct connrt_connector) */
+    const char *name;     /* "kafka": XML connector="" */
+    const char *version;
+    const char *description;
+
+    /* Connection component properties, NULL-name terminated. */
+    const struct connrt_property_def *connection_properties;
+    /* Container properties, named "connector.NAME.<row name>" in
+     * container.properties; NULL-name terminated. Their resolved values are
+     * also visible in every operation's settings under the row name. */
+    const struct connrt_property_def *container_properties;
+
+    const struct connrt_operation *operations; /* terminated by type == NULL */
+
+    /*
+     * Open a connection. *connection is the connector's handle, passed to
+     * operations and to connection_close. `settings` borrowed until close.
+     * `container_dir` (may be NULL) is the container directory, borrowed for
+     * the call only.
+     */
+    int (*connection_open)(const struct connrt_host *host, const connrt_settings_t *settings,
+                           const char *component_id, const char *container_dir,
+                           void **connection, char *errstr, size_t errstr_size);
+    /* Check the connection end to end. `report` (may be NULL) receives lines
+     * of human-readable findings (brokers, topics). */
+    int (*connection_test)(void *connection, void (*report)(void *opaque, const char *line),
+                           void *opaque, char *errstr, size_t errstr_size);
+    void (*connection_close)(void *connection);
+
+    void *reserved[8];
+};
+
+/* The one exported symbol. Must have no side effects. */
+const struct connrt_connector *connrt_connector_entry(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CONNRT_CONNECTOR_H */

@@ -1,0 +1,42 @@
+/*
+ * batch.h - one call of an operation: input documents, one result each
+ * (success or application error), and emitted output documents.
+ */
+#ifndef CONNRT_BATCH_H
+#define CONNRT_BATCH_H
+
+#include <connrt/connector.h>
+#include "arena.h"
+
+typedef enum connrt_result_state {
+    CONNRT_RESULT_NONE = 0,
+    CONNRT_RESULT_SUCCESS,
+    CONNRT_RESULT_APPLICATION_ERROR
+} connrt_result_state_t;
+
+/* New batch whose documents live in `arena` (borrowed; must outlive the
+ * batch). Owned by the caller; free with connrt_batch_destroy (NULL no-op).
+ * Destroying a batch does not free documents (the arena does). */
+connrt_batch_t *connrt_batch_new(connrt_arena_t *arena);
+void connrt_batch_destroy(connrt_batch_t *batch);
+
+/* Append an input document (borrowed, arena). Returns 0 or -1. */
+int connrt_batch_add_input(connrt_batch_t *batch, connrt_document_t *doc);
+
+size_t connrt_batch_input_count(const connrt_batch_t *batch);
+connrt_document_t *connrt_batch_input_at(connrt_batch_t *batch, size_t i);
+int connrt_batch_set_success(connrt_batch_t *batch, size_t i);
+int connrt_batch_set_error(connrt_batch_t *batch, size_t i, const char *message);
+connrt_result_state_t connrt_batch_result(const connrt_batch_t *batch, size_t i,
+                                          const char **message);
+
+/* Emitted documents (source operations). `message` NULL: success. */
+connrt_document_t *connrt_batch_emit(connrt_batch_t *batch, const void *payload, size_t len,
+                                     const char *message);
+size_t connrt_batch_emitted_count(const connrt_batch_t *batch);
+connrt_document_t *connrt_batch_emitted_at(connrt_batch_t *batch, size_t i,
+                                           const char **message);
+
+connrt_arena_t *connrt_batch_arena(connrt_batch_t *batch);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * container.h - one runtime instance: container directory, container
+ * properties, loaded connectors, definitions, and the connections and
+ * operations opened from them (each opened once and shared).
+ */
+#ifndef CONNRT_CONTAINER_H
+#define CONNRT_CONTAINER_H
+
+#include <connrt/connector.h>
+#include "definitions.h"
+#include "diagnostics.h"
+#include "plugin_loader.h"
+#include "../properties/java_properties.h"
+#include "../properties/settings.h"
+
+typedef struct connrt_container connrt_container_t;
+
+/* Runtime-wide container properties (not connector ones), NULL-terminated. */
+extern const struct connrt_property_def connrt_container_property_table[];
+
+/*
+ * Open a container. `dir` may be NULL: no container directory (defaults,
+ * connectors from CONNRT_CONNECTOR_PATH and pkglibdir). Reads
+ * DIR/container.properties when present and loads connectors. Problems go to
+ * diag. Returns a new container owned by the caller, or NULL if it cannot
+ * be used at all.
+ */
+connrt_container_t *connrt_container_open(const char *dir, connrt_diagnostics_t *diag);
+/* Closes operations, then connections, then unloads connectors. NULL no-op. */
+void connrt_container_destroy(connrt_container_t *c);
+
+const char *connrt_container_dir(const connrt_container_t *c); /* borrowed; may be NULL */
+connrt_registry_t *connrt_container_registry(connrt_container_t *c);
+const connrt_jprops_t *connrt_container_properties(const connrt_container_t *c);
+
+/* An operation component opened for execution. */
+struct connrt_open_operation {
+    const struct connrt_def_component *component; /* borrowed from defs */
+    const struct connrt_operation *op;            /* borrowed from the connector */
+    void *ctx;                                    /* host-allocated context */
+};
+
+/*
+ * The operation component `operation_id` of `defs` opened for execution,
+ * opening its connection first (each once per container). Settings are
+ * resolved with connrt_settings_resolve. Returns 0 and *out (borrowed until
+ * the container is destroyed), or -1 with errstr.
+ */
+int connrt_container_operation(connrt_container_t *c, const connrt_definitions_t *defs,
+                               const char *operation_id, struct connrt_open_operation **out,
+                               char *errstr, size_t errstr_size);
+
+/* The connection component `connection_id` opened (once). Returns 0 and the
+ * connector's handle, or -1 with errstr. */
+int connrt_container_connection(connrt_container_t *c, const connrt_definitions_t *defs,
+                                const char *connection_id, const struct connrt_connector **conn,
+                                void **handle, char *errstr, size_t errstr_size);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * document.h - documents: payload bytes, document properties and tracked
+ * properties, all in an execution arena (freed with the execution).
+ */
+#ifndef CONNRT_DOCUMENT_H
+#define CONNRT_DOCUMENT_H
+
+#include <connrt/connector.h>
+#include "arena.h"
+
+/* New document with a copy of `payload` in `arena`; NULL on no memory.
+ * Owned by the arena. */
+connrt_document_t *connrt_document_new(connrt_arena_t *arena, const void *payload, size_t len);
+/* Copy of `doc` (payload shared, property lists copied) in `arena`. */
+connrt_document_t *connrt_document_clone(connrt_arena_t *arena, const connrt_document_t *doc);
+
+const void *connrt_document_payload(const connrt_document_t *doc, size_t *len);
+int connrt_document_set_payload(connrt_document_t *doc, const void *payload, size_t len);
+
+/* Document properties; strings copied into the document's arena. */
+const char *connrt_document_get_property(const connrt_document_t *doc, const char *name);
+int connrt_document_set_property(connrt_document_t *doc, const char *name, const char *value);
+size_t connrt_document_property_count(const connrt_document_t *doc);
+void connrt_document_property_at(const connrt_document_t *doc, size_t i, const char **name,
+                                 const char **value);
+
+/* Tracked properties; same ownership. */
+const char *connrt_document_get_tracked(const connrt_document_t *doc, const char *name);
+int connrt_document_set_tracked(connrt_document_t *doc, const char *name, const char *value);
+size_t connrt_document_tracked_count(const connrt_document_t *doc);
+void connrt_document_tracked_at(const connrt_document_t *doc, size_t i, const char **name,
+                                const char **value);
+
+/* Where the document came from, for messages: "orders.jsonl:3" (borrowed,
+ * arena). Set by input readers; NULL when unknown. */
+const char *connrt_document_origin(const connrt_document_t *doc);
+void connrt_document_set_origin(connrt_document_t *doc, const char *origin);
+
+/* Sequence number within the execution (1-based), set by the engine. */
+size_t connrt_document_seq(const connrt_document_t *doc);
+void connrt_document_set_seq(connrt_document_t *doc, size_t seq);
+
+#endif

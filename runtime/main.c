@@ -1,0 +1,3 @@
+/* placeholder main */
+int main(void);
+int main(void) { return 0; }

@@ -1,0 +1,50 @@
+/*
+ * plugin_loader.h - finds and loads connector shared objects and keeps the
+ * registry of loaded connectors by name.
+ *
+ * Search order: the container's connectors/ directory, then each directory
+ * of CONNRT_CONNECTOR_PATH (colon separated), then the install's pkglibdir.
+ * A connector name found in an earlier directory wins; the same name twice
+ * in one directory is refused.
+ */
+#ifndef CONNRT_PLUGIN_LOADER_H
+#define CONNRT_PLUGIN_LOADER_H
+
+#include <connrt/connector.h>
+#include "diagnostics.h"
+
+typedef struct connrt_registry connrt_registry_t;
+
+/* Owned by the caller; destroy unloads every connector. */
+connrt_registry_t *connrt_registry_new(void);
+void connrt_registry_destroy(connrt_registry_t *reg); /* NULL no-op */
+
+/* Load one file. Returns 0, or -1 with "FILE: reason" in errstr (not a
+ * shared object, no entry symbol, ABI major differs, descriptor too small,
+ * a connector of that name already loaded from FILE2). */
+int connrt_registry_load_file(connrt_registry_t *reg, const char *path, char *errstr,
+                              size_t errstr_size);
+
+/* Register a descriptor linked into the program (tests, built-ins) as if
+ * loaded from `origin` (borrowed, copied). Same checks as load_file. */
+int connrt_registry_add_static(connrt_registry_t *reg, const struct connrt_connector *connector,
+                               const char *origin, char *errstr, size_t errstr_size);
+
+/* Load every *.so of the search path (container_dir may be NULL). Problems
+ * go to diag; returns their number. */
+size_t connrt_registry_load_search_path(connrt_registry_t *reg, const char *container_dir,
+                                        connrt_diagnostics_t *diag);
+
+/* Borrowed until destroy. */
+const struct connrt_connector *connrt_registry_find(const connrt_registry_t *reg,
+                                                   const char *name);
+size_t connrt_registry_count(const connrt_registry_t *reg);
+const struct connrt_connector *connrt_registry_at(const connrt_registry_t *reg, size_t i);
+/* Path the connector was loaded from; borrowed until destroy. */
+const char *connrt_registry_path(const connrt_registry_t *reg, size_t i);
+
+/* Operation `type` of `connector`, or NULL; borrowed from the descriptor. */
+const struct connrt_operation *connrt_connector_operation(const struct connrt_connector *connector,
+                                                          const char *type);
+
+#endif

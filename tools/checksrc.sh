@@ -1,0 +1,9 @@
+#!/bin/sh
+# Refuse banned functions (curl's checksrc idea): strcpy, sprintf, strtok, atoi.
+cd "${top_srcdir:-.}" || exit 1
+hits=$(grep -nE '\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|gets)\s*\(' \
+    runtime/*.c properties/*.c connector-kafka/*.c operations/*.c 2>/dev/null)
+if [ -n "$hits" ]; then
+    echo "banned functions used:"; echo "$hits"; exit 1
+fi
+echo "checksrc: no banned functions"
