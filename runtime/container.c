@@ -1,1 +1,322 @@
-/* placeholder: being written */
+/*
+ * container.c - one runtime instance: its directory, container properties,
+ * connectors, and the connections and operations opened from definitions.
+ * Each component is opened once and shared by every execution.
+ */
+#include "container.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "host.h"
+
+static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
+
+const struct connrt_property_def connrt_container_property_table[] = {
+    {"log.level", CONNRT_PROP_ENUM, 0, "info", log_levels, 0, 0,
+     "Least severe level written to the log (stderr).", NULL},
+    {"execution.max.documents.in.flight", CONNRT_PROP_INT, 0, "10000", NULL, 1, 10000000,
+     "Documents an execution holds in memory at once; larger inputs run in chunks of this size.",
+     NULL},
+    {NULL, 0, 0, NULL, NULL, 0, 0, NULL, NULL},
+};
+
+struct opened_connection {
+    const struct connrt_def_component *component;
+    const struct connrt_connector *connector;
+    connrt_settings_t *settings;
+    void *handle;
+};
+
+struct opened_operation {
+    struct connrt_open_operation open; /* handed out; address stable (own allocation) */
+    connrt_settings_t *settings;
+};
+
+struct connrt_container {
+    char *dir;
+    connrt_jprops_t *properties;
+    connrt_registry_t *registry;
+    pthread_mutex_t lock;
+    struct opened_connection *connections;
+    size_t nconnections;
+    struct opened_operation **operations;
+    size_t noperations;
+};
+
+static connrt_log_level_t log_level_from_name(const char *name)
+{
+    static const connrt_log_level_t levels[] = {CONNRT_LOG_ERROR, CONNRT_LOG_WARNING,
+                                                CONNRT_LOG_INFO, CONNRT_LOG_DEBUG};
+    for (size_t i = 0; name != NULL && log_levels[i] != NULL; i++) {
+        if (strcmp(log_levels[i], name) == 0) {
+            return levels[i];
+        }
+    }
+    return CONNRT_LOG_INFO;
+}
+
+static connrt_jprops_t *load_container_properties(const char *dir, connrt_diagnostics_t *diag)
+{
+    char path[4096], errstr[1024];
+    struct stat st;
+    if (dir == NULL) {
+        return connrt_jprops_new_empty("container.properties");
+    }
+    snprintf(path, sizeof(path), "%s/container.properties", dir);
+    if (stat(path, &st) != 0) {
+        return connrt_jprops_new_empty(path);
+    }
+    connrt_jprops_t *props = connrt_jprops_load_file(path, errstr, sizeof(errstr));
+    if (props == NULL) {
+        connrt_diag_add(diag, NULL, 0, "%s", errstr);
+        return connrt_jprops_new_empty(path);
+    }
+    return props;
+}
+
+connrt_container_t *connrt_container_open(const char *dir, connrt_diagnostics_t *diag)
+{
+    struct stat st;
+    if (dir != NULL && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        connrt_diag_add(diag, dir, 0, "not a container directory");
+        return NULL;
+    }
+    connrt_container_t *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        return NULL;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    c->dir = dir ? strdup(dir) : NULL;
+    c->properties = load_container_properties(dir, diag);
+    c->registry = connrt_registry_new();
+    if ((dir != NULL && c->dir == NULL) || c->properties == NULL || c->registry == NULL) {
+        connrt_container_destroy(c);
+        return NULL;
+    }
+    connrt_registry_load_search_path(c->registry, dir, diag);
+    connrt_host_set_log_level(log_level_from_name(connrt_jprops_get(c->properties, "log.level")));
+    return c;
+}
+
+void connrt_container_destroy(connrt_container_t *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    for (size_t i = c->noperations; i-- > 0;) {
+        struct opened_operation *o = c->operations[i];
+        if (o->open.op->close != NULL) {
+            o->open.op->close(o->open.ctx);
+        }
+        free(o->open.ctx);
+        connrt_settings_destroy(o->settings);
+        free(o);
+    }
+    free(c->operations);
+    for (size_t i = c->nconnections; i-- > 0;) {
+        c->connections[i].connector->connection_close(c->connections[i].handle);
+        connrt_settings_destroy(c->connections[i].settings);
+    }
+    free(c->connections);
+    connrt_registry_destroy(c->registry);
+    connrt_jprops_destroy(c->properties);
+    pthread_mutex_destroy(&c->lock);
+    free(c->dir);
+    free(c);
+}
+
+const char *connrt_container_dir(const connrt_container_t *c)
+{
+    return c->dir;
+}
+
+connrt_registry_t *connrt_container_registry(connrt_container_t *c)
+{
+    return c->registry;
+}
+
+const connrt_jprops_t *connrt_container_properties(const connrt_container_t *c)
+{
+    return c->properties;
+}
+
+/* The component's <property> values as the settings resolver takes them;
+ * caller frees the array (strings stay borrowed from the definitions). */
+static struct connrt_setting_value *component_values(const struct connrt_def_component *comp)
+{
+    struct connrt_setting_value *values = calloc(comp->nproperties + 1, sizeof(*values));
+    for (size_t i = 0; values != NULL && i < comp->nproperties; i++) {
+        values[i].name = comp->properties[i].name;
+        values[i].value = comp->properties[i].value;
+    }
+    return values;
+}
+
+static connrt_settings_t *resolve_component(const struct connrt_def_component *comp,
+                                            const struct connrt_property_def *table,
+                                            const struct connrt_connector *connector,
+                                            const connrt_jprops_t *container, char *errstr,
+                                            size_t errstr_size)
+{
+    char prefix[256];
+    struct connrt_setting_value *values = component_values(comp);
+    if (values == NULL) {
+        snprintf(errstr, errstr_size, "%s: out of memory", comp->id);
+        return NULL;
+    }
+    snprintf(prefix, sizeof(prefix), "connector.%s.", connector->name);
+    connrt_settings_t *settings =
+        connrt_settings_resolve(table, values, comp->nproperties,
+                                container ? connector->container_properties : NULL, container,
+                                prefix, errstr, errstr_size);
+    free(values);
+    return settings;
+}
+
+static const struct connrt_def_component *find_component(const connrt_definitions_t *defs,
+                                                         const char *id,
+                                                         connrt_component_kind_t kind,
+                                                         const char *what, char *errstr,
+                                                         size_t errstr_size)
+{
+    const struct connrt_def_component *comp = connrt_definitions_find(defs, id);
+    if (comp == NULL || comp->kind != kind) {
+        snprintf(errstr, errstr_size, "no %s component with id '%s'", what, id);
+        return NULL;
+    }
+    return comp;
+}
+
+static int open_connection_locked(connrt_container_t *c, const connrt_definitions_t *defs,
+                                  const char *id, struct opened_connection **out, char *errstr,
+                                  size_t errstr_size)
+{
+    for (size_t i = 0; i < c->nconnections; i++) {
+        if (strcmp(c->connections[i].component->id, id) == 0) {
+            *out = &c->connections[i];
+            return 0;
+        }
+    }
+    const struct connrt_def_component *comp =
+        find_component(defs, id, CONNRT_COMPONENT_CONNECTION, "connection", errstr, errstr_size);
+    if (comp == NULL) {
+        return -1;
+    }
+    const struct connrt_connector *connector = connrt_registry_find(c->registry, comp->connector);
+    if (connector == NULL) {
+        snprintf(errstr, errstr_size, "connection '%s': connector '%s' is not loaded", id,
+                 comp->connector);
+        return -1;
+    }
+    struct opened_connection *grown =
+        realloc(c->connections, (c->nconnections + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        snprintf(errstr, errstr_size, "connection '%s': out of memory", id);
+        return -1;
+    }
+    c->connections = grown;
+    struct opened_connection *oc = &c->connections[c->nconnections];
+    *oc = (struct opened_connection){comp, connector, NULL, NULL};
+    oc->settings = resolve_component(comp, connector->connection_properties, connector, NULL,
+                                     errstr, errstr_size);
+    if (oc->settings == NULL) {
+        return -1;
+    }
+    char why[1024] = "";
+    if (connector->connection_open(connrt_host_services(), oc->settings, id, c->dir, &oc->handle,
+                                   why, sizeof(why)) != 0) {
+        snprintf(errstr, errstr_size, "connection '%s': %s", id, why);
+        connrt_settings_destroy(oc->settings);
+        return -1;
+    }
+    c->nconnections++;
+    *out = oc;
+    return 0;
+}
+
+int connrt_container_connection(connrt_container_t *c, const connrt_definitions_t *defs,
+                                const char *connection_id, const struct connrt_connector **conn,
+                                void **handle, char *errstr, size_t errstr_size)
+{
+    struct opened_connection *oc;
+    pthread_mutex_lock(&c->lock);
+    int rc = open_connection_locked(c, defs, connection_id, &oc, errstr, errstr_size);
+    pthread_mutex_unlock(&c->lock);
+    if (rc == 0) {
+        *conn = oc->connector;
+        *handle = oc->handle;
+    }
+    return rc;
+}
+
+static int open_operation_locked(connrt_container_t *c, const connrt_definitions_t *defs,
+                                 const struct connrt_def_component *comp,
+                                 struct opened_operation *o, char *errstr, size_t errstr_size)
+{
+    struct opened_connection *oc;
+    if (open_connection_locked(c, defs, comp->connection, &oc, errstr, errstr_size) != 0) {
+        return -1;
+    }
+    o->open.op = connrt_connector_operation(oc->connector, comp->type);
+    if (o->open.op == NULL) {
+        snprintf(errstr, errstr_size, "operation '%s': connector '%s' has no operation type '%s'",
+                 comp->id, oc->connector->name, comp->type);
+        return -1;
+    }
+    o->settings = resolve_component(comp, o->open.op->properties, oc->connector, c->properties,
+                                    errstr, errstr_size);
+    if (o->settings == NULL) {
+        return -1;
+    }
+    o->open.ctx = calloc(1, o->open.op->context_size ? o->open.op->context_size : 1);
+    char why[1024] = "";
+    if (o->open.ctx == NULL ||
+        o->open.op->open(o->open.ctx, connrt_host_services(), oc->handle, o->settings, comp->id,
+                         why, sizeof(why)) != 0) {
+        snprintf(errstr, errstr_size, "operation '%s': %s", comp->id,
+                 o->open.ctx ? why : "out of memory");
+        free(o->open.ctx);
+        connrt_settings_destroy(o->settings);
+        return -1;
+    }
+    return 0;
+}
+
+int connrt_container_operation(connrt_container_t *c, const connrt_definitions_t *defs,
+                               const char *operation_id, struct connrt_open_operation **out,
+                               char *errstr, size_t errstr_size)
+{
+    int rc = -1;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->noperations; i++) {
+        if (strcmp(c->operations[i]->open.component->id, operation_id) == 0) {
+            *out = &c->operations[i]->open;
+            pthread_mutex_unlock(&c->lock);
+            return 0;
+        }
+    }
+    const struct connrt_def_component *comp = find_component(
+        defs, operation_id, CONNRT_COMPONENT_OPERATION, "operation", errstr, errstr_size);
+    struct opened_operation *o = comp ? calloc(1, sizeof(*o)) : NULL;
+    struct opened_operation **grown =
+        o ? realloc(c->operations, (c->noperations + 1) * sizeof(*grown)) : NULL;
+    if (grown != NULL) {
+        c->operations = grown;
+        o->open.component = comp;
+        if (open_operation_locked(c, defs, comp, o, errstr, errstr_size) == 0) {
+            c->operations[c->noperations++] = o;
+            *out = &o->open;
+            o = NULL;
+            rc = 0;
+        }
+    } else if (comp != NULL) {
+        snprintf(errstr, errstr_size, "operation '%s': out of memory", operation_id);
+    }
+    free(o);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}

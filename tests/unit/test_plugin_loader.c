@@ -1,0 +1,214 @@
+/*
+ * test_plugin_loader.c - the loader refuses every kind of bad connector with
+ * a message naming the file and the reason, and follows the search path.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/plugin_loader.h"
+
+static char plugin_dir[PATH_MAX];
+
+static const char *plugin(const char *name, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/%s.so", plugin_dir, name);
+    return buf;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *dir = getenv("CONNRT_TEST_PLUGINS");
+    snprintf(plugin_dir, sizeof(plugin_dir), "%s", dir ? dir : "tests/plugins/.libs");
+    return 0;
+}
+
+static void expect_refusal(const char *file, const char *reason)
+{
+    char path[PATH_MAX], errstr[1024] = "";
+    connrt_registry_t *reg = connrt_registry_new();
+    plugin(file, path, sizeof(path));
+    assert_int_equal(connrt_registry_load_file(reg, path, errstr, sizeof(errstr)), -1);
+    assert_non_null(strstr(errstr, path));
+    assert_non_null(strstr(errstr, reason));
+    assert_int_equal(connrt_registry_count(reg), 0);
+    connrt_registry_destroy(reg);
+}
+
+static void load_file__good_plugin__registered_by_name(void **state)
+{
+    (void)state;
+    char path[PATH_MAX], errstr[1024] = "";
+    connrt_registry_t *reg = connrt_registry_new();
+    assert_int_equal(connrt_registry_load_file(reg, plugin("good", path, sizeof(path)), errstr,
+                                               sizeof(errstr)),
+                     0);
+    const struct connrt_connector *c = connrt_registry_find(reg, "testconn");
+    assert_non_null(c);
+    assert_string_equal(c->connection_properties[0].name, "endpoint");
+    assert_string_equal(connrt_registry_path(reg, 0), path);
+    assert_null(connrt_registry_find(reg, "other"));
+    connrt_registry_destroy(reg);
+}
+
+static void load_file__wrong_abi_major__refused_naming_both_versions(void **state)
+{
+    (void)state;
+    expect_refusal("bad_major", "connector ABI version 2.0 is not compatible with this "
+                                "runtime's 1.0");
+}
+
+static void load_file__struct_size_too_small__refused(void **state)
+{
+    (void)state;
+    expect_refusal("too_small", "connector descriptor is too small (struct_size 16");
+}
+
+static void load_file__no_entry_symbol__refused(void **state)
+{
+    (void)state;
+    expect_refusal("no_entry", "does not export connrt_connector_entry()");
+}
+
+static void load_file__not_a_shared_object__refused(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/connrt-loader-XXXXXX", path[PATH_MAX], errstr[1024] = "";
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/junk.so", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("this is not an ELF file\n", f);
+    fclose(f);
+    connrt_registry_t *reg = connrt_registry_new();
+    assert_int_equal(connrt_registry_load_file(reg, path, errstr, sizeof(errstr)), -1);
+    assert_non_null(strstr(errstr, path));
+    assert_non_null(strstr(errstr, "not a loadable connector"));
+    connrt_registry_destroy(reg);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void load_file__same_name_twice__second_refused_naming_first(void **state)
+{
+    (void)state;
+    char good[PATH_MAX], twin[PATH_MAX], errstr[1024] = "";
+    connrt_registry_t *reg = connrt_registry_new();
+    assert_int_equal(connrt_registry_load_file(reg, plugin("good", good, sizeof(good)), errstr,
+                                               sizeof(errstr)),
+                     0);
+    assert_int_equal(connrt_registry_load_file(reg, plugin("good_twin", twin, sizeof(twin)),
+                                               errstr, sizeof(errstr)),
+                     -1);
+    assert_non_null(strstr(errstr, twin));
+    char expected[PATH_MAX + 64];
+    snprintf(expected, sizeof(expected), "a connector named 'testconn' is already loaded from %s",
+             good);
+    assert_non_null(strstr(errstr, expected));
+    assert_int_equal(connrt_registry_count(reg), 1);
+    connrt_registry_destroy(reg);
+}
+
+/* A directory holding symlinks to the built test plugins. */
+static void make_plugin_dir(const char *dir, const char *const *names)
+{
+    char link[PATH_MAX], target[PATH_MAX];
+    assert_int_equal(mkdir(dir, 0700), 0);
+    for (size_t i = 0; names[i] != NULL; i++) {
+        snprintf(link, sizeof(link), "%s/%s.so", dir, names[i]);
+        assert_int_equal(symlink(plugin(names[i], target, sizeof(target)), link), 0);
+    }
+}
+
+static void remove_plugin_dir(const char *dir, const char *const *names)
+{
+    char link[PATH_MAX];
+    for (size_t i = 0; names[i] != NULL; i++) {
+        snprintf(link, sizeof(link), "%s/%s.so", dir, names[i]);
+        unlink(link);
+    }
+    rmdir(dir);
+}
+
+static void load_search_path__container_first_then_env__bad_ones_reported(void **state)
+{
+    (void)state;
+    static const char *const in_container[] = {"good", "bad_major", NULL};
+    static const char *const in_env[] = {"good_twin", "no_entry", NULL};
+    char root[] = "/tmp/connrt-search-XXXXXX", connectors[PATH_MAX], envdir[PATH_MAX];
+    assert_non_null(mkdtemp(root));
+    snprintf(connectors, sizeof(connectors), "%s/connectors", root);
+    snprintf(envdir, sizeof(envdir), "%s/env", root);
+    make_plugin_dir(connectors, in_container);
+    make_plugin_dir(envdir, in_env);
+    setenv("CONNRT_CONNECTOR_PATH", envdir, 1);
+
+    connrt_registry_t *reg = connrt_registry_new();
+    connrt_diagnostics_t *diag = connrt_diagnostics_new();
+    size_t problems = connrt_registry_load_search_path(reg, root, diag);
+
+    /* testconn comes from the container; the env twin is shadowed, not an error. */
+    assert_non_null(connrt_registry_find(reg, "testconn"));
+    assert_non_null(strstr(connrt_registry_path(reg, 0), connectors));
+    assert_int_equal(problems, 2);
+    assert_int_equal(connrt_diag_count(diag), 2);
+    assert_non_null(strstr(connrt_diag_message(diag, 0), "bad_major.so"));
+    assert_non_null(strstr(connrt_diag_message(diag, 1), "no_entry.so"));
+
+    connrt_diagnostics_destroy(diag);
+    connrt_registry_destroy(reg);
+    remove_plugin_dir(connectors, in_container);
+    remove_plugin_dir(envdir, in_env);
+    rmdir(root);
+}
+
+static void load_search_path__same_name_twice_in_one_directory__refused(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"good", "good_twin", NULL};
+    char root[] = "/tmp/connrt-twins-XXXXXX", connectors[PATH_MAX];
+    assert_non_null(mkdtemp(root));
+    snprintf(connectors, sizeof(connectors), "%s/connectors", root);
+    make_plugin_dir(connectors, names);
+    unsetenv("CONNRT_CONNECTOR_PATH");
+
+    connrt_registry_t *reg = connrt_registry_new();
+    connrt_diagnostics_t *diag = connrt_diagnostics_new();
+    connrt_registry_load_search_path(reg, root, diag);
+    int found = 0;
+    for (size_t i = 0; i < connrt_diag_count(diag); i++) {
+        const char *m = connrt_diag_message(diag, i);
+        found |= strstr(m, "good_twin.so: a connector named 'testconn' is already loaded from") !=
+                 NULL;
+    }
+    assert_true(found);
+
+    connrt_diagnostics_destroy(diag);
+    connrt_registry_destroy(reg);
+    remove_plugin_dir(connectors, names);
+    rmdir(root);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(load_file__good_plugin__registered_by_name),
+        cmocka_unit_test(load_file__wrong_abi_major__refused_naming_both_versions),
+        cmocka_unit_test(load_file__struct_size_too_small__refused),
+        cmocka_unit_test(load_file__no_entry_symbol__refused),
+        cmocka_unit_test(load_file__not_a_shared_object__refused),
+        cmocka_unit_test(load_file__same_name_twice__second_refused_naming_first),
+        cmocka_unit_test(load_search_path__container_first_then_env__bad_ones_reported),
+        cmocka_unit_test(load_search_path__same_name_twice_in_one_directory__refused),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
