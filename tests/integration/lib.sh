@@ -1,0 +1,56 @@
+# tests/integration/lib.sh - shared helpers for integration tests (sourced).
+# make check sets CONNRT, top_srcdir, top_builddir, CONNRT_CONNECTOR_PATH, PYTHON3.
+set -euo pipefail
+: "${CONNRT:?run through make check (CONNRT unset)}"
+PYTHON3=${PYTHON3:-/usr/bin/python3}
+TMP=$(mktemp -d /tmp/connrt-it.XXXXXX)
+failures=0
+cleanup_hooks=()
+on_exit() {
+    for hook in "${cleanup_hooks[@]}"; do eval "$hook" || true; done
+    rm -rf "$TMP"
+}
+trap on_exit EXIT
+
+skip() { echo "SKIP: $*"; exit 77; }
+need() { command -v "$1" >/dev/null 2>&1 || skip "$1 not installed"; }
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+check() { # check DESCRIPTION COMMAND...
+    local what=$1; shift
+    if "$@"; then pass "$what"; else fail "$what"; fi
+}
+finish() { [ "$failures" -eq 0 ] || { echo "$failures check(s) failed" >&2; exit 1; }; }
+
+# start_cluster [ARGS...]: runs `connrt embedded-cluster` as a coprocess,
+# sets BOOTSTRAP from its first line and CLUSTER_IN to send fault commands.
+start_cluster() {
+    coproc CLUSTER { exec "$CONNRT" embedded-cluster "$@"; }
+    CLUSTER_IN=${CLUSTER[1]}
+    CLUSTER_OUT=${CLUSTER[0]}
+    cleanup_hooks+=("kill $CLUSTER_PID 2>/dev/null; wait $CLUSTER_PID 2>/dev/null")
+    read -r -t 30 BOOTSTRAP <&"$CLUSTER_OUT" || { echo "embedded cluster did not start" >&2; exit 1; }
+    export BOOTSTRAP
+}
+
+# cluster_cmd LINE: send a fault command and expect "ok".
+cluster_cmd() {
+    local reply
+    echo "$1" >&"$CLUSTER_IN"
+    read -r -t 10 reply <&"$CLUSTER_OUT"
+    [ "$reply" = "ok" ] || { echo "cluster command '$1' answered '$reply'" >&2; return 1; }
+}
+
+# run_connrt STATUS_VAR ARGS...: runs connrt, keeps stdout/stderr in $TMP/out, $TMP/err.
+run_connrt() {
+    local __var=$1; shift
+    set +e
+    "$CONNRT" "$@" >"$TMP/out" 2>"$TMP/err"
+    printf -v "$__var" '%d' $?
+    set -e
+}
+
+# jq-like checks on JSON Lines with python3 (no extra dependency).
+jsonl() { # jsonl FILE PYTHON_EXPR_OVER_docs -> prints result
+    "$PYTHON3" -c 'import json,sys; docs=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]; print(eval(sys.argv[2]))' "$1" "$2"
+}

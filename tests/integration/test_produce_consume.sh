@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Processes on the embedded cluster: produce keyed documents, consume them
+# back with tracked properties, and the per-document application errors.
+. "$(dirname "$0")/lib.sh"
+
+start_cluster --topic orders:4 --topic small:1
+mkdir -p "$TMP/c/deploy"
+cat > "$TMP/c/deploy/defs.xml" <<'XML'
+<connrt xmlns="urn:connrt:definitions:1">
+  <connection id="kafka" connector="kafka">
+    <property name="bootstrap_servers">${env:BOOTSTRAP}</property>
+  </connection>
+  <operation id="send" connection="kafka" type="produce">
+    <property name="topic">orders</property>
+    <property name="header.origin">it-test</property>
+    <property name="message_timeout_ms">5000</property>
+  </operation>
+  <operation id="read" connection="kafka" type="consume">
+    <property name="topic">orders</property>
+    <property name="consumer_group">g-read</property>
+    <property name="min_messages">200</property>
+    <property name="max_wait_ms">15000</property>
+    <property name="autocommit">true</property>
+  </operation>
+  <operation id="read-small" connection="kafka" type="consume">
+    <property name="topic">small</property>
+    <property name="consumer_group">g-small</property>
+    <property name="min_messages">5</property>
+    <property name="max_wait_ms">15000</property>
+  </operation>
+  <process id="produce">
+    <start/>
+    <set-properties>
+      <property name="connector.kafka.key" json-pointer="/customer"/>
+    </set-properties>
+    <connector operation="send"/>
+    <output/>
+  </process>
+  <process id="consume">
+    <start operation="read"/>
+    <output/>
+  </process>
+  <process id="consume-small">
+    <start operation="read-small"/>
+    <output/>
+  </process>
+</connrt>
+XML
+for i in $(seq 1 200); do
+    printf '{"order":%d,"customer":"c-%02d"}\n' "$i" $((i % 17))
+done > "$TMP/orders.jsonl"
+
+# --- produce: every document succeeds with its partition and offset tracked
+run_connrt st run --container "$TMP/c" --process produce --input "$TMP/orders.jsonl" \
+    --output "$TMP/produced.jsonl"
+check "produce exits 0" test "$st" -eq 0
+check "produce writes one result per document" \
+    test "$(jsonl "$TMP/produced.jsonl" 'len(docs)')" = 200
+check "every produce result is a success with topic, partition 0-3 and offset" \
+    test "$(jsonl "$TMP/produced.jsonl" 'all(d["outcome"]=="success" and d["topic"]=="orders" and 0<=d["partition"]<4 and d["offset"]>=0 for d in docs)')" = True
+check "the key comes from the json-pointer /customer" \
+    test "$(jsonl "$TMP/produced.jsonl" 'all(d["key"]==json.loads(d["value"])["customer"] for d in docs)')" = True
+check "one key always lands on one partition" \
+    test "$(jsonl "$TMP/produced.jsonl" 'all(len({e["partition"] for e in docs if e["key"]==d["key"]})==1 for d in docs)')" = True
+check "summary on stderr counts 200 successes" grep -q "200 documents: 200 success" "$TMP/err"
+
+# --- consume: the same 200 documents come back with tracked properties and headers
+run_connrt st run --container "$TMP/c" --process consume --output "$TMP/consumed.jsonl"
+check "consume exits 0" test "$st" -eq 0
+check "consume returns the 200 produced documents" \
+    test "$(jsonl "$TMP/consumed.jsonl" 'sorted(d["value"] for d in docs)==sorted(l.strip() for l in open("'"$TMP/orders.jsonl"'"))')" = True
+check "consumed documents carry kafka.* tracked properties" \
+    test "$(jsonl "$TMP/consumed.jsonl" 'all(all(k in d["tracked"] for k in ("kafka.topic","kafka.partition","kafka.offset","kafka.key","kafka.timestamp")) for d in docs)')" = True
+check "consumed documents carry the static header" \
+    test "$(jsonl "$TMP/consumed.jsonl" 'all(d["headers"].get("origin")=="it-test" for d in docs)')" = True
+check "consumed documents expose the key as a document property" \
+    test "$(jsonl "$TMP/consumed.jsonl" 'all(d["properties"]["connector.kafka.key"]==d["key"] for d in docs)')" = True
+
+# --- autocommit: a second run of the same group starts after the committed offsets
+run_connrt st run --container "$TMP/c" --process consume --output "$TMP/again.jsonl" </dev/null
+check "second consume of the group finds nothing new" \
+    test "$(jsonl "$TMP/again.jsonl" 'len(docs)')" = 0
+
+# --- per-document application errors: unknown topic and oversize; the others go on
+printf '%s\n' '{"value":"{\"customer\":\"a\"}"}' \
+    '{"value":"{\"customer\":\"b\"}","properties":{"connector.kafka.topic":"no-such-topic"}}' \
+    '{"value":"{\"customer\":\"c\"}"}' > "$TMP/mixed.jsonl"
+run_connrt st run --container "$TMP/c" --process produce --input "$TMP/mixed.jsonl" \
+    --input-format jsonl --output "$TMP/mixed-out.jsonl"
+check "unknown topic: exit status 1" test "$st" -eq 1
+check "unknown topic: only that document is an application error naming the topic" \
+    test "$(jsonl "$TMP/mixed-out.jsonl" '[d["outcome"] for d in docs]==["success","application_error","success"] and "no-such-topic" in docs[1]["error"]')" = True
+check "unknown topic: reported on stderr with the document" grep -q "document 2" "$TMP/err"
+
+echo 'connector.kafka.max.request.size = 100' > "$TMP/c/container.properties"
+{ echo '{"customer":"small"}'; printf '{"customer":"big","pad":"%0400d"}\n' 0; } > "$TMP/big.jsonl"
+run_connrt st run --container "$TMP/c" --process produce --input "$TMP/big.jsonl" \
+    --output "$TMP/big-out.jsonl"
+check "oversize: exit status 1" test "$st" -eq 1
+check "oversize: the large document is an application error naming the limit" \
+    test "$(jsonl "$TMP/big-out.jsonl" '[d["outcome"] for d in docs]==["success","application_error"] and "max.request.size" in docs[1]["error"]')" = True
+
+# --- container max.poll.records=3 with min_messages=5 returns 6
+for i in $(seq 1 12); do echo "{\"customer\":\"k$i\"}"; done > "$TMP/twelve.jsonl"
+sed -i 's/^connector.kafka.max.request.size.*$//' "$TMP/c/container.properties"
+run_connrt st run --container "$TMP/c" --process produce --input "$TMP/twelve.jsonl" \
+    --output /dev/null
+cat > "$TMP/small.xml" <<'XML'
+<connrt xmlns="urn:connrt:definitions:1">
+  <operation id="send-small" connection="kafka" type="produce">
+    <property name="topic">small</property>
+  </operation>
+  <process id="produce-small">
+    <start/>
+    <connector operation="send-small"/>
+  </process>
+</connrt>
+XML
+run_connrt st run "$TMP/c/deploy/defs.xml" "$TMP/small.xml" --container "$TMP/c" \
+    --process produce-small --input "$TMP/twelve.jsonl"
+check "12 documents produced to topic small" test "$st" -eq 0
+echo 'connector.kafka.max.poll.records=3' > "$TMP/c/container.properties"
+run_connrt st run --container "$TMP/c" --process consume-small --output "$TMP/six.jsonl"
+check "max.poll.records=3, min_messages=5: exactly 6 documents" \
+    test "$(jsonl "$TMP/six.jsonl" 'len(docs)')" = 6
+
+# --- usage: several processes and no --process
+run_connrt st run --container "$TMP/c" --input "$TMP/orders.jsonl"
+check "several processes without --process: exit 2" test "$st" -eq 2
+check "the message lists the process ids" grep -q "consume-small" "$TMP/err"
+finish
