@@ -39,4 +39,8 @@ connrt_document_t *connrt_batch_emitted_at(connrt_batch_t *batch, size_t i,
 
 connrt_arena_t *connrt_batch_arena(connrt_batch_t *batch);
 
+/* Forget all inputs, results and emitted documents (keeps the vectors'
+ * memory) so the batch can be reused for the next call. */
+void connrt_batch_clear(connrt_batch_t *batch);
+
 #endif

@@ -1,5 +1,5 @@
 /*
- * deployment.h - load definition files (or a container's deploy/*.xml when
+ * deployment.h - load definition files (or a container's deploy/ XML files when
  * none are given) and validate them together with container.properties.
  * Shared by run, validate, test-connection and serve.
  */

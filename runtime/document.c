@@ -1,1 +1,282 @@
-/* placeholder: being written */
+/*
+ * document.c - documents in an execution arena.
+ *
+ * Property lists are small vectors in insertion order, grown in the arena
+ * (the old array is abandoned to the arena): documents carry a handful of
+ * properties, so a linear search beats any index, and no document costs a
+ * malloc of its own.
+ */
+#include "document.h"
+
+#include <string.h>
+
+#define PROPS_INITIAL_CAPACITY 4
+
+struct prop {
+    const char *name;
+    const char *value;
+};
+
+struct prop_list {
+    struct prop *items;
+    size_t count;
+    size_t capacity;
+};
+
+struct connrt_document {
+    connrt_arena_t *arena;
+    const unsigned char *payload; /* NUL-terminated copy; len excludes the NUL */
+    size_t len;
+    struct prop_list props;
+    struct prop_list tracked;
+    const char *origin;
+    size_t seq;
+};
+
+/* A copy of payload with a NUL after it, so text payloads can be read as C
+ * strings by callers that know they hold text. */
+static unsigned char *payload_copy(connrt_arena_t *arena, const void *payload, size_t len)
+{
+    unsigned char *copy = connrt_arena_alloc(arena, len + 1);
+    if (copy == NULL) {
+        return NULL;
+    }
+    if (len > 0) {
+        memcpy(copy, payload, len);
+    }
+    copy[len] = '\0';
+    return copy;
+}
+
+connrt_document_t *connrt_document_new(connrt_arena_t *arena, const void *payload, size_t len)
+{
+    connrt_document_t *doc = connrt_arena_alloc(arena, sizeof(*doc));
+    if (doc == NULL) {
+        return NULL;
+    }
+    memset(doc, 0, sizeof(*doc));
+    doc->arena = arena;
+    doc->payload = payload_copy(arena, payload, len);
+    if (doc->payload == NULL) {
+        return NULL;
+    }
+    doc->len = len;
+    return doc;
+}
+
+static int list_copy(connrt_arena_t *arena, struct prop_list *dst, const struct prop_list *src,
+                     int copy_strings)
+{
+    *dst = (struct prop_list){0};
+    if (src->count == 0) {
+        return 0;
+    }
+    dst->items = connrt_arena_alloc(arena, src->count * sizeof(*dst->items));
+    if (dst->items == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < src->count; i++) {
+        if (copy_strings) {
+            dst->items[i].name = connrt_arena_strdup(arena, src->items[i].name);
+            dst->items[i].value = connrt_arena_strdup(arena, src->items[i].value);
+            if (dst->items[i].name == NULL || dst->items[i].value == NULL) {
+                return -1;
+            }
+        } else {
+            dst->items[i] = src->items[i];
+        }
+    }
+    dst->count = src->count;
+    dst->capacity = src->count;
+    return 0;
+}
+
+connrt_document_t *connrt_document_clone(connrt_arena_t *arena, const connrt_document_t *doc)
+{
+    /* Strings are immutable, so within one arena they are shared; across
+     * arenas they are copied so that the clone does not outlive them. */
+    int same = (arena == doc->arena);
+    connrt_document_t *copy = connrt_arena_alloc(arena, sizeof(*copy));
+    if (copy == NULL) {
+        return NULL;
+    }
+    *copy = *doc;
+    copy->arena = arena;
+    if (!same) {
+        copy->payload = payload_copy(arena, doc->payload, doc->len);
+        copy->origin = connrt_arena_strdup(arena, doc->origin);
+        if (copy->payload == NULL || (doc->origin != NULL && copy->origin == NULL)) {
+            return NULL;
+        }
+    }
+    if (list_copy(arena, &copy->props, &doc->props, !same) != 0 ||
+        list_copy(arena, &copy->tracked, &doc->tracked, !same) != 0) {
+        return NULL;
+    }
+    return copy;
+}
+
+const void *connrt_document_payload(const connrt_document_t *doc, size_t *len)
+{
+    if (len != NULL) {
+        *len = doc->len;
+    }
+    return doc->payload;
+}
+
+int connrt_document_set_payload(connrt_document_t *doc, const void *payload, size_t len)
+{
+    unsigned char *copy = payload_copy(doc->arena, payload, len);
+    if (copy == NULL) {
+        return -1;
+    }
+    doc->payload = copy;
+    doc->len = len;
+    return 0;
+}
+
+static struct prop *list_find(const struct prop_list *list, const char *name)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        if (strcmp(list->items[i].name, name) == 0) {
+            return &list->items[i];
+        }
+    }
+    return NULL;
+}
+
+static int list_grow(connrt_arena_t *arena, struct prop_list *list)
+{
+    size_t capacity = list->capacity ? list->capacity * 2 : PROPS_INITIAL_CAPACITY;
+    struct prop *items = connrt_arena_alloc(arena, capacity * sizeof(*items));
+    if (items == NULL) {
+        return -1;
+    }
+    if (list->count > 0) {
+        memcpy(items, list->items, list->count * sizeof(*items));
+    }
+    list->items = items;
+    list->capacity = capacity;
+    return 0;
+}
+
+static int list_set(connrt_arena_t *arena, struct prop_list *list, const char *name,
+                    const char *value)
+{
+    if (name == NULL || value == NULL) {
+        return -1;
+    }
+    char *value_copy = connrt_arena_strdup(arena, value);
+    if (value_copy == NULL) {
+        return -1;
+    }
+    struct prop *p = list_find(list, name);
+    if (p != NULL) {
+        p->value = value_copy;
+        return 0;
+    }
+    if (list->count == list->capacity && list_grow(arena, list) != 0) {
+        return -1;
+    }
+    char *name_copy = connrt_arena_strdup(arena, name);
+    if (name_copy == NULL) {
+        return -1;
+    }
+    list->items[list->count].name = name_copy;
+    list->items[list->count].value = value_copy;
+    list->count++;
+    return 0;
+}
+
+static const char *list_get(const struct prop_list *list, const char *name)
+{
+    if (name == NULL) {
+        return NULL;
+    }
+    const struct prop *p = list_find(list, name);
+    return p != NULL ? p->value : NULL;
+}
+
+static void list_at(const struct prop_list *list, size_t i, const char **name, const char **value)
+{
+    const char *n = NULL;
+    const char *v = NULL;
+    if (i < list->count) {
+        n = list->items[i].name;
+        v = list->items[i].value;
+    }
+    if (name != NULL) {
+        *name = n;
+    }
+    if (value != NULL) {
+        *value = v;
+    }
+}
+
+const char *connrt_document_get_property(const connrt_document_t *doc, const char *name)
+{
+    return list_get(&doc->props, name);
+}
+
+int connrt_document_set_property(connrt_document_t *doc, const char *name, const char *value)
+{
+    return list_set(doc->arena, &doc->props, name, value);
+}
+
+size_t connrt_document_property_count(const connrt_document_t *doc)
+{
+    return doc->props.count;
+}
+
+void connrt_document_property_at(const connrt_document_t *doc, size_t i, const char **name,
+                                 const char **value)
+{
+    list_at(&doc->props, i, name, value);
+}
+
+const char *connrt_document_get_tracked(const connrt_document_t *doc, const char *name)
+{
+    return list_get(&doc->tracked, name);
+}
+
+int connrt_document_set_tracked(connrt_document_t *doc, const char *name, const char *value)
+{
+    return list_set(doc->arena, &doc->tracked, name, value);
+}
+
+size_t connrt_document_tracked_count(const connrt_document_t *doc)
+{
+    return doc->tracked.count;
+}
+
+void connrt_document_tracked_at(const connrt_document_t *doc, size_t i, const char **name,
+                                const char **value)
+{
+    list_at(&doc->tracked, i, name, value);
+}
+
+const char *connrt_document_origin(const connrt_document_t *doc)
+{
+    return doc->origin;
+}
+
+void connrt_document_set_origin(connrt_document_t *doc, const char *origin)
+{
+    /* On no memory the origin stays unknown: it only decorates messages. */
+    doc->origin = connrt_arena_strdup(doc->arena, origin);
+}
+
+size_t connrt_document_seq(const connrt_document_t *doc)
+{
+    return doc->seq;
+}
+
+void connrt_document_set_seq(connrt_document_t *doc, size_t seq)
+{
+    doc->seq = seq;
+}
+
+connrt_arena_t *connrt_document_arena(const connrt_document_t *doc)
+{
+    return doc->arena;
+}

@@ -14,6 +14,7 @@ connrt_document_t *connrt_document_new(connrt_arena_t *arena, const void *payloa
 /* Copy of `doc` (payload shared, property lists copied) in `arena`. */
 connrt_document_t *connrt_document_clone(connrt_arena_t *arena, const connrt_document_t *doc);
 
+/* Borrowed (arena). The bytes are followed by a NUL that `len` excludes. */
 const void *connrt_document_payload(const connrt_document_t *doc, size_t *len);
 int connrt_document_set_payload(connrt_document_t *doc, const void *payload, size_t len);
 
@@ -39,5 +40,8 @@ void connrt_document_set_origin(connrt_document_t *doc, const char *origin);
 /* Sequence number within the execution (1-based), set by the engine. */
 size_t connrt_document_seq(const connrt_document_t *doc);
 void connrt_document_set_seq(connrt_document_t *doc, size_t seq);
+
+/* The arena the document lives in (borrowed). */
+connrt_arena_t *connrt_document_arena(const connrt_document_t *doc);
 
 #endif

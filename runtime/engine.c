@@ -1,1 +1,821 @@
-/* placeholder: being written */
+/*
+ * engine.c - one execution of a process.
+ *
+ * Documents move through the steps a chunk at a time: every document of the
+ * chunk goes through step 1, then step 2, ... (operations see batches).
+ * Each document has a slot holding its outcome; lists of slot indices say
+ * which documents are still flowing. Slot order is sequence order, so
+ * sorting indices restores input order for the output.
+ */
+#include "engine.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../properties/java_properties.h"
+#include "../properties/property.h"
+#include "arena.h"
+#include "batch.h"
+#include "commands.h"
+#include "document.h"
+#include "json_pointer.h"
+#include "output.h"
+
+#define CHUNK_PROPERTY "execution.max.documents.in.flight"
+/* TODO: make this a container property; a chunk also ends when its arena
+ * holds this many bytes, so that large documents keep memory flat too. */
+#define CHUNK_MAX_BYTES ((size_t)64 * 1024 * 1024)
+#define ERROR_PROPERTY "connrt.error"
+#define FILE_NAME_PROPERTY "file.name"
+#define REASON_SIZE 1024
+
+enum doc_outcome { OUTCOME_NONE = 0, OUTCOME_SUCCESS, OUTCOME_APP_ERROR, OUTCOME_FAILURE };
+
+struct slot {
+    connrt_document_t *doc;
+    const char *error; /* arena: reason of the (first) application error */
+    unsigned char outcome;
+    unsigned char written; /* its line is in the output */
+};
+
+struct index_list {
+    size_t *items;
+    size_t count, cap;
+};
+
+struct step_rt {
+    const struct connrt_def_step *def;
+    struct connrt_open_operation *op; /* START with an operation, CONNECTOR */
+    const char *name;                 /* operation id or step kind, for messages */
+};
+
+struct engine {
+    connrt_container_t *container;
+    const connrt_definitions_t *defs;
+    const struct connrt_def_component *process;
+    const struct connrt_engine_options *opts;
+    FILE *report;
+    struct step_rt *main_steps, *error_steps;
+    size_t nmain, nerror;
+    int main_has_output, error_has_output;
+    connrt_input_t *input;
+    connrt_output_t *output;
+    connrt_arena_t *arena;
+    connrt_batch_t *batch;
+    struct slot *slots;
+    size_t nslots, slots_cap;
+    struct index_list live, next, errors;
+    size_t chunk_documents;
+    size_t next_seq;
+    size_t entered; /* documents that entered, checked against outcomes */
+    struct connrt_engine_counts counts;
+    int stopped; /* read no further input: an operation, the input or output failed */
+    int failed;  /* exit status 3 */
+};
+
+/* ------------------------------------------------------------------ lists */
+
+static int list_push(struct index_list *l, size_t idx)
+{
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 1024;
+        size_t *grown = reallocarray(l->items, cap, sizeof(*grown));
+        if (grown == NULL) {
+            return -1;
+        }
+        l->items = grown;
+        l->cap = cap;
+    }
+    l->items[l->count++] = idx;
+    return 0;
+}
+
+static void list_swap(struct index_list *a, struct index_list *b)
+{
+    struct index_list t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static int compare_index(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void list_sort(struct index_list *l)
+{
+    if (l->count > 1) {
+        qsort(l->items, l->count, sizeof(*l->items), compare_index);
+    }
+}
+
+/* -------------------------------------------------------------- documents */
+
+static void report_document(struct engine *e, size_t idx, const char *step, const char *reason)
+{
+    const connrt_document_t *doc = e->slots[idx].doc;
+    const char *origin = connrt_document_origin(doc);
+    if (origin != NULL) {
+        fprintf(e->report, "connrt: document %zu (%s): application error at step '%s': %s\n",
+                connrt_document_seq(doc), origin, step, reason);
+    } else {
+        fprintf(e->report, "connrt: document %zu: application error at step '%s': %s\n",
+                connrt_document_seq(doc), step, reason);
+    }
+}
+
+/* A new slot for `doc`; returns its index, or (size_t)-1 on no memory. */
+static size_t add_slot(struct engine *e, connrt_document_t *doc)
+{
+    if (e->nslots == e->slots_cap) {
+        size_t cap = e->slots_cap ? e->slots_cap * 2 : 1024;
+        struct slot *grown = reallocarray(e->slots, cap, sizeof(*grown));
+        if (grown == NULL) {
+            return (size_t)-1;
+        }
+        e->slots = grown;
+        e->slots_cap = cap;
+    }
+    connrt_document_set_seq(doc, ++e->next_seq);
+    e->slots[e->nslots] = (struct slot){doc, NULL, OUTCOME_NONE, 0};
+    e->entered++;
+    return e->nslots++;
+}
+
+/* The document is an application error. In the main steps it is kept for
+ * <on-error> (or the output); an error inside <on-error> only ends its way. */
+static void app_error(struct engine *e, size_t idx, const char *step, const char *reason,
+                      int in_error_branch)
+{
+    struct slot *s = &e->slots[idx];
+    report_document(e, idx, step, reason);
+    if (in_error_branch && s->outcome == OUTCOME_APP_ERROR) {
+        return;
+    }
+    s->outcome = OUTCOME_APP_ERROR;
+    s->error = connrt_arena_strdup(e->arena, reason);
+    if (s->error == NULL) {
+        s->error = "application error (out of memory recording the reason)";
+    }
+    connrt_document_set_property(s->doc, ERROR_PROPERTY, s->error);
+    if (!in_error_branch && list_push(&e->errors, idx) != 0) {
+        /* Without room to route it, the document still has its outcome. */
+        fprintf(e->report, "connrt: out of memory routing document %zu to <on-error>\n",
+                connrt_document_seq(s->doc));
+    }
+}
+
+static void fail_operation(struct engine *e, const char *what)
+{
+    fprintf(e->report, "connrt: %s\n", what);
+    e->stopped = 1;
+    e->failed = 1;
+}
+
+/* ----------------------------------------------------------- set-properties */
+
+static const char *assignment_value(const struct connrt_def_assignment *a,
+                                    const connrt_document_t *doc, json_t **root, char **owned,
+                                    char *reason, size_t reason_size)
+{
+    char why[REASON_SIZE / 2];
+    const char *v = NULL;
+    switch (a->source) {
+    case CONNRT_SOURCE_VALUE:
+        return a->argument;
+    case CONNRT_SOURCE_JSON_POINTER: {
+        if (*root == NULL) {
+            size_t len;
+            const char *payload = connrt_document_payload(doc, &len);
+            json_error_t jerr;
+            *root = json_loadb(payload, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+            if (*root == NULL) {
+                snprintf(reason, reason_size,
+                         "json-pointer '%s': the payload is not JSON: %s (line %d, column %d)",
+                         a->argument, jerr.text, jerr.line, jerr.column);
+                return NULL;
+            }
+        }
+        json_t *found;
+        if (connrt_json_pointer_get(*root, a->argument, &found, why, sizeof(why)) != 0) {
+            snprintf(reason, reason_size, "json-pointer '%s': %s", a->argument, why);
+            return NULL;
+        }
+        *owned = connrt_json_value_text(found);
+        if (*owned == NULL) {
+            snprintf(reason, reason_size, "json-pointer '%s': out of memory", a->argument);
+        }
+        return *owned;
+    }
+    case CONNRT_SOURCE_FROM_PROPERTY:
+        /* Document properties first, then tracked ones (kafka.offset...). */
+        v = connrt_document_get_property(doc, a->argument);
+        if (v == NULL) {
+            v = connrt_document_get_tracked(doc, a->argument);
+        }
+        if (v == NULL) {
+            snprintf(reason, reason_size, "from-property '%s': the document has no property '%s'",
+                     a->argument, a->argument);
+        }
+        return v;
+    case CONNRT_SOURCE_FILE_NAME:
+        v = connrt_document_get_property(doc, FILE_NAME_PROPERTY);
+        if (v == NULL) {
+            snprintf(reason, reason_size,
+                     "file-name: the document has no file name (" FILE_NAME_PROPERTY
+                     " is set for each file of --input DIR)");
+        }
+        return v;
+    }
+    snprintf(reason, reason_size, "unknown value source");
+    return NULL;
+}
+
+/* Apply every assignment in order. Returns 0, or -1 with the reason. */
+static int apply_assignments(const struct connrt_def_step *step, connrt_document_t *doc,
+                             char *reason, size_t reason_size)
+{
+    json_t *root = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < step->nassignments && rc == 0; i++) {
+        const struct connrt_def_assignment *a = &step->assignments[i];
+        char *owned = NULL;
+        const char *v = assignment_value(a, doc, &root, &owned, reason, reason_size);
+        if (v == NULL) {
+            rc = -1;
+        } else if (connrt_document_set_property(doc, a->name, v) != 0) {
+            snprintf(reason, reason_size, "property '%s': out of memory", a->name);
+            rc = -1;
+        }
+        free(owned);
+    }
+    json_decref(root);
+    return rc;
+}
+
+static void step_set_properties(struct engine *e, const struct step_rt *st,
+                                struct index_list *list, int in_error_branch)
+{
+    char reason[REASON_SIZE];
+    size_t keep = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        size_t idx = list->items[i];
+        if (apply_assignments(st->def, e->slots[idx].doc, reason, sizeof(reason)) == 0) {
+            list->items[keep++] = idx;
+        } else {
+            app_error(e, idx, st->name, reason, in_error_branch);
+        }
+    }
+    list->count = keep;
+}
+
+/* ---------------------------------------------------------------- connector */
+
+/* Emitted documents are new documents that flow on from this step. */
+static void take_emitted(struct engine *e, const struct step_rt *st, struct index_list *next,
+                         int in_error_branch)
+{
+    size_t n = connrt_batch_emitted_count(e->batch);
+    for (size_t i = 0; i < n; i++) {
+        const char *message;
+        connrt_document_t *doc = connrt_batch_emitted_at(e->batch, i, &message);
+        size_t idx = add_slot(e, doc);
+        if (idx == (size_t)-1) {
+            e->entered++;
+            e->counts.documents++;
+            e->counts.failures++;
+            fail_operation(e, "out of memory taking an emitted document");
+            continue;
+        }
+        if (connrt_document_origin(doc) == NULL) {
+            connrt_document_set_origin(doc, st->name);
+        }
+        if (message != NULL) {
+            app_error(e, idx, st->name, message, in_error_branch);
+        } else if (list_push(next, idx) != 0) {
+            e->slots[idx].outcome = OUTCOME_FAILURE;
+            fail_operation(e, "out of memory passing an emitted document on");
+        }
+    }
+}
+
+/* Sort the batch's results: successes flow on, application errors are
+ * routed, inputs left without a result are failures. */
+static size_t take_results(struct engine *e, const struct step_rt *st, struct index_list *list,
+                           struct index_list *next, int in_error_branch)
+{
+    size_t missing = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        size_t idx = list->items[i];
+        const char *message;
+        switch (connrt_batch_result(e->batch, i, &message)) {
+        case CONNRT_RESULT_SUCCESS:
+            if (list_push(next, idx) != 0) {
+                e->slots[idx].outcome = OUTCOME_FAILURE;
+                missing++;
+            }
+            break;
+        case CONNRT_RESULT_APPLICATION_ERROR:
+            app_error(e, idx, st->name, message ? message : "application error",
+                      in_error_branch);
+            break;
+        case CONNRT_RESULT_NONE:
+            e->slots[idx].outcome = OUTCOME_FAILURE;
+            missing++;
+            break;
+        }
+    }
+    return missing;
+}
+
+static void step_connector(struct engine *e, const struct step_rt *st, struct index_list *list,
+                           int in_error_branch)
+{
+    char errstr[REASON_SIZE] = "";
+    char what[2 * REASON_SIZE];
+    connrt_batch_clear(e->batch);
+    int rc = 0;
+    for (size_t i = 0; i < list->count && rc == 0; i++) {
+        rc = connrt_batch_add_input(e->batch, e->slots[list->items[i]].doc);
+    }
+    if (rc != 0) {
+        snprintf(errstr, sizeof(errstr), "out of memory building the batch");
+    } else if (list->count > 0 || st->def->kind == CONNRT_STEP_START) {
+        rc = st->op->op->execute(st->op->ctx, e->batch, errstr, sizeof(errstr));
+        if (rc != 0 && errstr[0] == '\0') {
+            snprintf(errstr, sizeof(errstr), "no reason given");
+        }
+    }
+    e->next.count = 0;
+    size_t missing = take_results(e, st, list, &e->next, in_error_branch);
+    take_emitted(e, st, &e->next, in_error_branch);
+    if (rc != 0) {
+        snprintf(what, sizeof(what), "operation '%s' failed: %s (%zu of %zu documents without a "
+                 "result)", st->name, errstr, missing, list->count);
+        fail_operation(e, what);
+    } else if (missing > 0) {
+        snprintf(what, sizeof(what), "operation '%s' failed: it returned without a result for "
+                 "%zu of %zu documents", st->name, missing, list->count);
+        fail_operation(e, what);
+    }
+    list_swap(list, &e->next);
+}
+
+/* ------------------------------------------------------------------- output */
+
+/* Writing failed: report once, stop, and write nothing more. */
+static void output_failed(struct engine *e, const char *why)
+{
+    char what[REASON_SIZE + 32];
+    char ignored[REASON_SIZE];
+    snprintf(what, sizeof(what), "output: %s", why);
+    fail_operation(e, what);
+    connrt_output_close(e->output, ignored, sizeof(ignored));
+    e->output = NULL;
+}
+
+static void write_slot(struct engine *e, size_t idx)
+{
+    struct slot *s = &e->slots[idx];
+    char errstr[REASON_SIZE];
+    if (s->written || e->output == NULL) {
+        return;
+    }
+    s->written = 1;
+    const char *error = (s->outcome == OUTCOME_APP_ERROR) ? s->error : NULL;
+    if (connrt_output_write(e->output, s->doc, error, errstr, sizeof(errstr)) != 0) {
+        output_failed(e, errstr);
+    }
+}
+
+static void step_output(struct engine *e, struct index_list *list, int in_error_branch)
+{
+    if (in_error_branch || e->process->has_on_error) {
+        for (size_t i = 0; i < list->count; i++) {
+            write_slot(e, list->items[i]);
+        }
+        return;
+    }
+    /* Without <on-error>, errors so far go to the output with the flowing
+     * documents, in input order. */
+    for (size_t i = 0; i < list->count; i++) {
+        if (list_push(&e->errors, list->items[i]) != 0) {
+            write_slot(e, list->items[i]);
+        }
+    }
+    list_sort(&e->errors);
+    for (size_t i = 0; i < e->errors.count; i++) {
+        write_slot(e, e->errors.items[i]);
+    }
+    /* Keep only the errors in the list (the others are still flowing). */
+    size_t keep = 0;
+    for (size_t i = 0; i < e->errors.count; i++) {
+        size_t idx = e->errors.items[i];
+        if (e->slots[idx].outcome == OUTCOME_APP_ERROR) {
+            e->errors.items[keep++] = idx;
+        }
+    }
+    e->errors.count = keep;
+}
+
+/* -------------------------------------------------------------------- steps */
+
+static void run_steps(struct engine *e, const struct step_rt *steps, size_t n,
+                      struct index_list *list, int in_error_branch)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct step_rt *st = &steps[i];
+        switch (st->def->kind) {
+        case CONNRT_STEP_START:
+            break; /* only first; handled by the caller */
+        case CONNRT_STEP_SET_PROPERTIES:
+            step_set_properties(e, st, list, in_error_branch);
+            break;
+        case CONNRT_STEP_CONNECTOR:
+            if (list->count > 0) {
+                step_connector(e, st, list, in_error_branch);
+            }
+            break;
+        case CONNRT_STEP_OUTPUT:
+            step_output(e, list, in_error_branch);
+            break;
+        }
+    }
+}
+
+/* Errors of the chunk go through <on-error>, or to the output. */
+static void finish_errors(struct engine *e)
+{
+    list_sort(&e->errors);
+    if (e->process->has_on_error) {
+        e->live.count = 0;
+        list_swap(&e->live, &e->errors);
+        run_steps(e, e->error_steps, e->nerror, &e->live, 1);
+        /* Emitted by an operation of <on-error>: new documents that made it. */
+        for (size_t i = 0; i < e->live.count; i++) {
+            struct slot *s = &e->slots[e->live.items[i]];
+            if (s->outcome == OUTCOME_NONE) {
+                s->outcome = OUTCOME_SUCCESS;
+            }
+        }
+        e->live.count = 0;
+    } else if (e->main_has_output) {
+        for (size_t i = 0; i < e->errors.count; i++) {
+            write_slot(e, e->errors.items[i]);
+        }
+    }
+    e->errors.count = 0;
+}
+
+/* Count the chunk's outcomes; a document without one is an internal error
+ * (the engine's promise: exactly one outcome per document). */
+static void count_outcomes(struct engine *e)
+{
+    for (size_t i = 0; i < e->nslots; i++) {
+        struct slot *s = &e->slots[i];
+        switch (s->outcome) {
+        case OUTCOME_SUCCESS:
+            e->counts.success++;
+            break;
+        case OUTCOME_APP_ERROR:
+            e->counts.application_errors++;
+            break;
+        case OUTCOME_FAILURE:
+            e->counts.failures++;
+            break;
+        default:
+            fprintf(e->report, "connrt: internal error: document %zu ended without an outcome\n",
+                    connrt_document_seq(s->doc));
+            s->outcome = OUTCOME_FAILURE;
+            e->counts.failures++;
+            e->failed = 1;
+        }
+    }
+    e->counts.documents += e->nslots;
+}
+
+static void process_chunk(struct engine *e)
+{
+    char errstr[REASON_SIZE];
+    run_steps(e, e->main_steps + 1, e->nmain - 1, &e->live, 0);
+    for (size_t i = 0; i < e->live.count; i++) {
+        e->slots[e->live.items[i]].outcome = OUTCOME_SUCCESS;
+    }
+    e->live.count = 0;
+    finish_errors(e);
+    if (e->output != NULL && connrt_output_flush(e->output, errstr, sizeof(errstr)) != 0) {
+        output_failed(e, errstr);
+    }
+    count_outcomes(e);
+}
+
+static void chunk_reset(struct engine *e)
+{
+    connrt_arena_reset(e->arena);
+    connrt_batch_clear(e->batch);
+    e->nslots = 0;
+    e->live.count = 0;
+    e->errors.count = 0;
+}
+
+/* Read the next chunk. Returns the number of documents read. */
+static size_t read_chunk(struct engine *e)
+{
+    char errstr[REASON_SIZE];
+    chunk_reset(e);
+    while (e->nslots < e->chunk_documents && connrt_arena_used(e->arena) < CHUNK_MAX_BYTES) {
+        connrt_document_t *doc;
+        const char *error;
+        int rc = connrt_input_next(e->input, e->arena, &doc, &error, errstr, sizeof(errstr));
+        if (rc == 0) {
+            break;
+        }
+        size_t idx = rc > 0 ? add_slot(e, doc) : (size_t)-1;
+        if (idx == (size_t)-1) {
+            char what[REASON_SIZE + 32];
+            snprintf(what, sizeof(what), "input: %s", rc > 0 ? "out of memory" : errstr);
+            fail_operation(e, what);
+            break;
+        }
+        if (error != NULL) {
+            app_error(e, idx, e->main_steps[0].name, error, 0);
+        } else if (list_push(&e->live, idx) != 0) {
+            e->slots[idx].outcome = OUTCOME_FAILURE;
+            fail_operation(e, "input: out of memory");
+            break;
+        }
+    }
+    return e->nslots;
+}
+
+/* After a failure the rest of the input is not processed; each remaining
+ * document still counts, as a failure, so that nothing vanishes. */
+static void drain_input(struct engine *e)
+{
+    char errstr[REASON_SIZE];
+    size_t skipped = 0;
+    for (;;) {
+        if (connrt_arena_used(e->arena) > CHUNK_MAX_BYTES) {
+            connrt_arena_reset(e->arena);
+        }
+        connrt_document_t *doc;
+        const char *error;
+        if (connrt_input_next(e->input, e->arena, &doc, &error, errstr, sizeof(errstr)) != 1) {
+            break;
+        }
+        skipped++;
+    }
+    if (skipped > 0) {
+        fprintf(e->report, "connrt: %zu more input documents were not processed because of the "
+                "failure above\n", skipped);
+        e->entered += skipped;
+        e->counts.documents += skipped;
+        e->counts.failures += skipped;
+    }
+}
+
+static void run_from_input(struct engine *e)
+{
+    while (!e->stopped && read_chunk(e) > 0) {
+        process_chunk(e);
+    }
+    if (e->stopped && e->input != NULL) {
+        drain_input(e);
+    }
+}
+
+static void run_from_operation(struct engine *e)
+{
+    chunk_reset(e);
+    /* A source operation: an empty batch in, emitted documents out. */
+    step_connector(e, &e->main_steps[0], &e->live, 0);
+    process_chunk(e);
+}
+
+/* -------------------------------------------------------------- preparation */
+
+static const char *step_kind_name(connrt_step_kind_t kind)
+{
+    switch (kind) {
+    case CONNRT_STEP_START:
+        return "start";
+    case CONNRT_STEP_SET_PROPERTIES:
+        return "set-properties";
+    case CONNRT_STEP_CONNECTOR:
+        return "connector";
+    case CONNRT_STEP_OUTPUT:
+        return "output";
+    }
+    return "step";
+}
+
+/* Open the step's operation. Returns CONNRT_EXIT_OK or the exit status. */
+static int prepare_operation(struct engine *e, struct step_rt *st)
+{
+    char errstr[REASON_SIZE] = "";
+    const struct connrt_def_step *def = st->def;
+    if (connrt_container_operation(e->container, e->defs, def->operation, &st->op, errstr,
+                                   sizeof(errstr)) != 0) {
+        fprintf(e->report, "connrt: %s:%d: %s\n", def->file ? def->file : "?", def->line, errstr);
+        return CONNRT_EXIT_FAILURE;
+    }
+    const struct connrt_operation *op = st->op->op;
+    if (def->kind == CONNRT_STEP_START && op->kind == CONNRT_OP_LISTEN) {
+        fprintf(e->report, "connrt: %s:%d: process '%s' starts with listen operation '%s': "
+                "listen processes are not supported by this version of `connrt run`\n",
+                def->file ? def->file : "?", def->line, e->process->id, def->operation);
+        return CONNRT_EXIT_FAILURE;
+    }
+    if (op->kind != CONNRT_OP_BATCH || op->execute == NULL ||
+        (def->kind == CONNRT_STEP_START && !op->can_start)) {
+        fprintf(e->report, "connrt: %s:%d: operation '%s' (type %s) cannot be used %s\n",
+                def->file ? def->file : "?", def->line, def->operation, op->type,
+                def->kind == CONNRT_STEP_START ? "to start a process" : "in a connector step");
+        return CONNRT_EXIT_USAGE;
+    }
+    return CONNRT_EXIT_OK;
+}
+
+static int prepare_steps(struct engine *e, const struct connrt_def_step *defs, size_t n,
+                         struct step_rt **out, int *has_output)
+{
+    *out = calloc(n ? n : 1, sizeof(**out));
+    if (*out == NULL) {
+        fprintf(e->report, "connrt: out of memory\n");
+        return CONNRT_EXIT_FAILURE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct step_rt *st = &(*out)[i];
+        st->def = &defs[i];
+        st->name = defs[i].operation ? defs[i].operation : step_kind_name(defs[i].kind);
+        if (defs[i].kind == CONNRT_STEP_OUTPUT) {
+            *has_output = 1;
+        }
+        if (defs[i].operation != NULL &&
+            (defs[i].kind == CONNRT_STEP_CONNECTOR || defs[i].kind == CONNRT_STEP_START)) {
+            int status = prepare_operation(e, st);
+            if (status != CONNRT_EXIT_OK) {
+                return status;
+            }
+        }
+    }
+    return CONNRT_EXIT_OK;
+}
+
+static size_t chunk_documents(const struct engine *e)
+{
+    if (e->opts->chunk_documents > 0) {
+        return e->opts->chunk_documents;
+    }
+    const char *text = NULL;
+    const connrt_jprops_t *props = connrt_container_properties(e->container);
+    if (props != NULL) {
+        text = connrt_jprops_get(props, CHUNK_PROPERTY);
+    }
+    long long value;
+    if (text != NULL && connrt_property_parse_int(CONNRT_PROP_INT, text, &value) == 0 &&
+        value > 0) {
+        return (size_t)value;
+    }
+    return CONNRT_ENGINE_DEFAULT_CHUNK;
+}
+
+int connrt_engine_reads_input(const struct connrt_def_component *process)
+{
+    return process->nsteps > 0 && process->steps[0].kind == CONNRT_STEP_START &&
+           process->steps[0].operation == NULL;
+}
+
+static int prepare(struct engine *e)
+{
+    char errstr[REASON_SIZE];
+    const struct connrt_def_component *p = e->process;
+    if (p->nsteps == 0 || p->steps[0].kind != CONNRT_STEP_START) {
+        fprintf(e->report, "connrt: %s:%d: process '%s' does not begin with a <start> step\n",
+                p->file ? p->file : "?", p->line, p->id);
+        return CONNRT_EXIT_USAGE;
+    }
+    int status = prepare_steps(e, p->steps, p->nsteps, &e->main_steps, &e->main_has_output);
+    e->nmain = p->nsteps;
+    if (status == CONNRT_EXIT_OK) {
+        status = prepare_steps(e, p->error_steps, p->nerror_steps, &e->error_steps,
+                               &e->error_has_output);
+        e->nerror = p->nerror_steps;
+    }
+    if (status != CONNRT_EXIT_OK) {
+        return status;
+    }
+    if (connrt_engine_reads_input(p)) {
+        e->input = connrt_input_open(e->opts->input, e->opts->input_format, errstr,
+                                     sizeof(errstr));
+        if (e->input == NULL) {
+            fprintf(e->report, "connrt: --input %s\n", errstr);
+            return CONNRT_EXIT_USAGE;
+        }
+    }
+    if (e->main_has_output || e->error_has_output) {
+        e->output = connrt_output_open(e->opts->output, errstr, sizeof(errstr));
+        if (e->output == NULL) {
+            fprintf(e->report, "connrt: --output %s\n", errstr);
+            return CONNRT_EXIT_USAGE;
+        }
+    }
+    e->arena = connrt_arena_new();
+    e->batch = e->arena ? connrt_batch_new(e->arena) : NULL;
+    if (e->batch == NULL) {
+        fprintf(e->report, "connrt: out of memory\n");
+        return CONNRT_EXIT_FAILURE;
+    }
+    e->chunk_documents = chunk_documents(e);
+    return CONNRT_EXIT_OK;
+}
+
+static void release(struct engine *e)
+{
+    char errstr[REASON_SIZE];
+    if (e->output != NULL && connrt_output_close(e->output, errstr, sizeof(errstr)) != 0) {
+        char what[REASON_SIZE + 32];
+        snprintf(what, sizeof(what), "output: %s", errstr);
+        fail_operation(e, what);
+    }
+    e->output = NULL;
+    connrt_input_close(e->input);
+    connrt_batch_destroy(e->batch);
+    connrt_arena_destroy(e->arena);
+    free(e->slots);
+    free(e->live.items);
+    free(e->next.items);
+    free(e->errors.items);
+    free(e->main_steps);
+    free(e->error_steps);
+}
+
+static double seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static const char *plural(size_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+static void print_summary(struct engine *e)
+{
+    const struct connrt_engine_counts *c = &e->counts;
+    fprintf(e->report,
+            "connrt: process %s: %zu %s: %zu success, %zu %s, %zu %s (%.2f s)\n", e->process->id,
+            c->documents, plural(c->documents, "document", "documents"), c->success,
+            c->application_errors,
+            plural(c->application_errors, "application error", "application errors"),
+            c->failures, plural(c->failures, "failure", "failures"), c->seconds);
+}
+
+int connrt_engine_run(connrt_container_t *container, const connrt_definitions_t *defs,
+                      const struct connrt_def_component *process,
+                      const struct connrt_engine_options *opts,
+                      struct connrt_engine_counts *counts)
+{
+    static const struct connrt_engine_options defaults = {0};
+    struct engine e = {0};
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    e.container = container;
+    e.defs = defs;
+    e.process = process;
+    e.opts = opts ? opts : &defaults;
+    e.report = e.opts->report ? e.opts->report : stderr;
+    int status = prepare(&e);
+    if (status == CONNRT_EXIT_OK) {
+        if (e.input != NULL) {
+            run_from_input(&e);
+        } else {
+            run_from_operation(&e);
+        }
+    }
+    release(&e);
+    e.counts.seconds = seconds_since(&start);
+    if (status == CONNRT_EXIT_OK) {
+        size_t out = e.counts.success + e.counts.application_errors + e.counts.failures;
+        if (out != e.entered) {
+            fprintf(e.report, "connrt: internal error: %zu documents entered, %zu outcomes\n",
+                    e.entered, out);
+            e.failed = 1;
+        }
+        print_summary(&e);
+        if (e.failed || e.counts.failures > 0) {
+            status = CONNRT_EXIT_FAILURE;
+        } else if (e.counts.application_errors > 0) {
+            status = CONNRT_EXIT_APPLICATION_ERRORS;
+        }
+    }
+    if (counts != NULL) {
+        *counts = e.counts;
+    }
+    return status;
+}

@@ -1,1 +1,57 @@
-/* placeholder: being written */
+/*
+ * engine.h - runs one execution of a process (DESIGN §2, §6, §7): documents
+ * from the input (or a start operation) through set-properties, connector
+ * and output steps, application errors to <on-error>, and exactly one
+ * outcome per document.
+ *
+ * Memory stays flat in the number of documents: the input is processed in
+ * chunks (container property execution.max.documents.in.flight), each in
+ * its own arena, with outcomes aggregated and output written per chunk.
+ */
+#ifndef CONNRT_ENGINE_H
+#define CONNRT_ENGINE_H
+
+#include <stdio.h>
+
+#include "container.h"
+#include "definitions.h"
+#include "input.h"
+
+struct connrt_engine_options {
+    const char *input;                  /* file, directory or "-"; NULL: stdin */
+    connrt_input_format_t input_format; /* for files and stdin */
+    const char *output;                 /* file or "-"; NULL: stdout */
+    size_t chunk_documents;             /* 0: from the container property */
+    FILE *report;                       /* per-document errors and summary; NULL: stderr */
+};
+
+struct connrt_engine_counts {
+    size_t documents;          /* documents that entered the execution */
+    size_t success;
+    size_t application_errors; /* including those handled by <on-error> */
+    size_t failures;           /* an operation could not run for them */
+    double seconds;
+};
+
+/* Documents held in memory at once when nothing else is configured. */
+#define CONNRT_ENGINE_DEFAULT_CHUNK 10000
+
+/*
+ * Run `process` (borrowed, from `defs`) once. Operations are opened through
+ * `container`. Each application error is reported on opts->report as
+ * "connrt: document N (ORIGIN): application error at step 'STEP': REASON",
+ * and a summary line ends the run. Fills *counts (may be NULL) and returns
+ * the exit status of DESIGN §7: CONNRT_EXIT_OK, _APPLICATION_ERRORS, _USAGE
+ * (bad --input/--output, a step that cannot run in this process) or
+ * _FAILURE (an operation could not be opened or failed).
+ */
+int connrt_engine_run(connrt_container_t *container, const connrt_definitions_t *defs,
+                      const struct connrt_def_component *process,
+                      const struct connrt_engine_options *opts,
+                      struct connrt_engine_counts *counts);
+
+/* Whether `process` reads documents from --input (its start step has no
+ * operation). */
+int connrt_engine_reads_input(const struct connrt_def_component *process);
+
+#endif

@@ -1,1 +1,427 @@
-/* placeholder: being written */
+/*
+ * input.c - documents from a directory, a file or stdin for `connrt run`.
+ *
+ * Lines are read with getline into one reused buffer and copied once into
+ * the arena, so reading costs no malloc per document.
+ */
+#include "input.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "document.h"
+
+#define FILE_NAME_PROPERTY "file.name"
+
+struct connrt_input {
+    connrt_input_format_t format;
+    char *path;          /* as given; "stdin" for stdin */
+    /* file / stdin */
+    FILE *fp;
+    int owns_fp;
+    size_t line_no;
+    char *line;          /* getline buffer, reused */
+    size_t line_cap;
+    /* directory */
+    int is_dir;
+    char **names;        /* regular files, sorted by name */
+    size_t nnames, next_name;
+    unsigned char *file_buf; /* reused for each file */
+    size_t file_cap;
+};
+
+int connrt_input_format_parse(const char *name, connrt_input_format_t *out)
+{
+    static const struct {
+        const char *name;
+        connrt_input_format_t format;
+    } formats[] = {{"lines", CONNRT_INPUT_LINES}, {"jsonl", CONNRT_INPUT_JSONL}};
+    for (size_t i = 0; name != NULL && i < sizeof(formats) / sizeof(formats[0]); i++) {
+        if (strcmp(name, formats[i].name) == 0) {
+            *out = formats[i].format;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Regular files of `in->path` (symbolic links followed), sorted by name. */
+static int list_directory(connrt_input_t *in, DIR *dir, char *errstr, size_t errstr_size)
+{
+    size_t cap = 0;
+    struct dirent *de;
+    errno = 0;
+    while ((de = readdir(dir)) != NULL) {
+        struct stat st;
+        if (fstatat(dirfd(dir), de->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode)) {
+            continue;
+        }
+        if (in->nnames == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **grown = reallocarray(in->names, cap, sizeof(*grown));
+            if (grown == NULL) {
+                snprintf(errstr, errstr_size, "%s: out of memory", in->path);
+                return -1;
+            }
+            in->names = grown;
+        }
+        in->names[in->nnames] = strdup(de->d_name);
+        if (in->names[in->nnames] == NULL) {
+            snprintf(errstr, errstr_size, "%s: out of memory", in->path);
+            return -1;
+        }
+        in->nnames++;
+        errno = 0;
+    }
+    if (errno != 0) {
+        snprintf(errstr, errstr_size, "%s: %s", in->path, strerror(errno));
+        return -1;
+    }
+    if (in->nnames > 1) {
+        qsort(in->names, in->nnames, sizeof(*in->names), compare_names);
+    }
+    return 0;
+}
+
+static int open_path(connrt_input_t *in, const char *path, char *errstr, size_t errstr_size)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        DIR *dir = opendir(path);
+        if (dir == NULL) {
+            snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+            return -1;
+        }
+        in->is_dir = 1;
+        int rc = list_directory(in, dir, errstr, errstr_size);
+        closedir(dir);
+        return rc;
+    }
+    in->fp = fopen(path, "rb");
+    if (in->fp == NULL) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    in->owns_fp = 1;
+    return 0;
+}
+
+connrt_input_t *connrt_input_open(const char *path, connrt_input_format_t format, char *errstr,
+                                  size_t errstr_size)
+{
+    connrt_input_t *in = calloc(1, sizeof(*in));
+    if (in == NULL) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    in->format = format;
+    int use_stdin = (path == NULL || strcmp(path, "-") == 0);
+    in->path = strdup(use_stdin ? "stdin" : path);
+    if (in->path == NULL) {
+        snprintf(errstr, errstr_size, "out of memory");
+        connrt_input_close(in);
+        return NULL;
+    }
+    if (use_stdin) {
+        in->fp = stdin;
+    } else if (open_path(in, path, errstr, errstr_size) != 0) {
+        connrt_input_close(in);
+        return NULL;
+    }
+    return in;
+}
+
+void connrt_input_close(connrt_input_t *in)
+{
+    if (in == NULL) {
+        return;
+    }
+    if (in->owns_fp && in->fp != NULL) {
+        fclose(in->fp);
+    }
+    for (size_t i = 0; i < in->nnames; i++) {
+        free(in->names[i]);
+    }
+    free(in->names);
+    free(in->line);
+    free(in->file_buf);
+    free(in->path);
+    free(in);
+}
+
+/* Read the whole of `fd` into in->file_buf. Returns the length, or -1. */
+static ssize_t read_all(connrt_input_t *in, int fd)
+{
+    size_t len = 0;
+    for (;;) {
+        if (len == in->file_cap) {
+            size_t cap = in->file_cap ? in->file_cap * 2 : 65536;
+            unsigned char *grown = realloc(in->file_buf, cap);
+            if (grown == NULL) {
+                errno = ENOMEM;
+                return -1;
+            }
+            in->file_buf = grown;
+            in->file_cap = cap;
+        }
+        ssize_t n = read(fd, in->file_buf + len, in->file_cap - len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return -1;
+        }
+        if (n == 0) {
+            return (ssize_t)len;
+        }
+        len += (size_t)n;
+    }
+}
+
+/* One document per file. A file that cannot be read is still a document
+ * (empty payload) with an error, so that it gets an outcome. */
+static int next_file(connrt_input_t *in, connrt_arena_t *arena, connrt_document_t **doc,
+                     const char **error, char *errstr, size_t errstr_size)
+{
+    if (in->next_name == in->nnames) {
+        return 0;
+    }
+    const char *name = in->names[in->next_name++];
+    size_t plen = strlen(in->path) + strlen(name) + 2;
+    char *origin = connrt_arena_alloc(arena, plen);
+    if (origin == NULL) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    snprintf(origin, plen, "%s%s%s", in->path,
+             in->path[strlen(in->path) - 1] == '/' ? "" : "/", name);
+    ssize_t len = -1;
+    int fd = open(origin, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        len = read_all(in, fd);
+        close(fd);
+    }
+    const char *why = (len < 0) ? strerror(errno) : NULL;
+    *doc = connrt_document_new(arena, in->file_buf, len < 0 ? 0 : (size_t)len);
+    if (*doc == NULL || connrt_document_set_property(*doc, FILE_NAME_PROPERTY, name) != 0) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    connrt_document_set_origin(*doc, origin);
+    *error = NULL;
+    if (why != NULL) {
+        size_t elen = plen + strlen(why) + 3;
+        char *msg = connrt_arena_alloc(arena, elen);
+        if (msg != NULL) {
+            snprintf(msg, elen, "%s: %s", origin, why);
+        }
+        *error = msg != NULL ? msg : "cannot read the file";
+    }
+    return 1;
+}
+
+/* An arena string "ORIGIN: why". */
+static const char *line_error(connrt_arena_t *arena, const char *origin, const char *why)
+{
+    size_t len = strlen(origin) + strlen(why) + 3;
+    char *msg = connrt_arena_alloc(arena, len);
+    if (msg == NULL) {
+        return "malformed line";
+    }
+    snprintf(msg, len, "%s: %s", origin, why);
+    return msg;
+}
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Decode standard base64 (with padding) into `out` (>= 3 * len / 4 bytes).
+ * Returns the decoded length, or -1 when the text is not base64. */
+static ssize_t base64_decode(const char *text, size_t len, unsigned char *out)
+{
+    if (len % 4 != 0) {
+        return -1;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < len; i += 4) {
+        unsigned v = 0;
+        int pad = 0;
+        for (size_t j = 0; j < 4; j++) {
+            char c = text[i + j];
+            const char *pos = c ? strchr(b64_alphabet, c) : NULL;
+            if (c == '=' && i + 4 == len && j >= 2 && (j == 3 || text[i + 3] == '=')) {
+                pad++;
+                v <<= 6;
+            } else if (pos != NULL && pad == 0) {
+                v = (v << 6) | (unsigned)(pos - b64_alphabet);
+            } else {
+                return -1;
+            }
+        }
+        out[n++] = (unsigned char)(v >> 16);
+        if (pad < 2) {
+            out[n++] = (unsigned char)(v >> 8);
+        }
+        if (pad < 1) {
+            out[n++] = (unsigned char)v;
+        }
+    }
+    return (ssize_t)n;
+}
+
+/* The payload of a jsonl object's "value". Returns 0, or -1 with *why. */
+static int jsonl_payload(connrt_document_t *doc, const json_t *obj, const char **why)
+{
+    json_t *value = json_object_get(obj, "value");
+    json_t *encoding = json_object_get(obj, "value_encoding");
+    if (value == NULL) {
+        *why = "missing member \"value\"";
+        return -1;
+    }
+    if (encoding != NULL) {
+        if (!json_is_string(encoding) || strcmp(json_string_value(encoding), "base64") != 0) {
+            *why = "\"value_encoding\" must be \"base64\" when given";
+            return -1;
+        }
+        if (!json_is_string(value)) {
+            *why = "\"value\" must be a string when \"value_encoding\" is \"base64\"";
+            return -1;
+        }
+        size_t len = json_string_length(value);
+        unsigned char *bytes = connrt_arena_alloc(connrt_document_arena(doc), len / 4 * 3 + 1);
+        ssize_t n = bytes ? base64_decode(json_string_value(value), len, bytes) : -1;
+        if (n < 0) {
+            *why = "\"value\" is not valid base64";
+            return -1;
+        }
+        return connrt_document_set_payload(doc, bytes, (size_t)n);
+    }
+    if (json_is_string(value)) {
+        return connrt_document_set_payload(doc, json_string_value(value),
+                                           json_string_length(value));
+    }
+    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (text == NULL) {
+        *why = "out of memory";
+        return -1;
+    }
+    int rc = connrt_document_set_payload(doc, text, strlen(text));
+    free(text);
+    return rc;
+}
+
+/* Document properties from a jsonl object's "properties"; strings as is,
+ * other values as compact JSON (the rule of set-properties). */
+static int jsonl_properties(connrt_document_t *doc, const json_t *obj, const char **why)
+{
+    json_t *props = json_object_get(obj, "properties");
+    if (props == NULL) {
+        return 0;
+    }
+    if (!json_is_object(props)) {
+        *why = "\"properties\" must be an object of name: string";
+        return -1;
+    }
+    const char *name;
+    json_t *value;
+    json_object_foreach(props, name, value)
+    {
+        char *text = json_is_string(value) ? NULL
+                                           : json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+        int rc = connrt_document_set_property(doc, name,
+                                              text ? text : json_string_value(value));
+        free(text);
+        if (rc != 0) {
+            *why = "out of memory";
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Fill `doc` (payload = raw line) from a jsonl line. Returns NULL or why
+ * the line is malformed (arena string). */
+static const char *parse_jsonl(connrt_arena_t *arena, connrt_document_t *doc, const char *line,
+                               size_t len, const char *origin)
+{
+    json_error_t jerr;
+    json_t *obj = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
+    if (obj == NULL) {
+        char why[256 + JSON_ERROR_TEXT_LENGTH];
+        snprintf(why, sizeof(why), "%s (column %d)", jerr.text, jerr.column);
+        return line_error(arena, origin, why);
+    }
+    const char *why = NULL;
+    if (!json_is_object(obj)) {
+        why = "expected a JSON object {\"value\": ..., \"properties\": {...}}";
+    } else if (jsonl_payload(doc, obj, &why) == 0) {
+        jsonl_properties(doc, obj, &why);
+    } else if (why == NULL) {
+        why = "out of memory";
+    }
+    json_decref(obj);
+    return why ? line_error(arena, origin, why) : NULL;
+}
+
+static int next_line(connrt_input_t *in, connrt_arena_t *arena, connrt_document_t **doc,
+                     const char **error, char *errstr, size_t errstr_size)
+{
+    errno = 0;
+    ssize_t n = getline(&in->line, &in->line_cap, in->fp);
+    if (n < 0) {
+        if (ferror(in->fp)) {
+            snprintf(errstr, errstr_size, "%s: %s", in->path,
+                     errno ? strerror(errno) : "read error");
+            return -1;
+        }
+        return 0;
+    }
+    in->line_no++;
+    size_t len = (size_t)n;
+    if (len > 0 && in->line[len - 1] == '\n') {
+        len--;
+        if (len > 0 && in->line[len - 1] == '\r') {
+            len--;
+        }
+    }
+    *doc = connrt_document_new(arena, in->line, len);
+    if (*doc == NULL) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    char origin[4096];
+    snprintf(origin, sizeof(origin), "%s:%zu", in->path, in->line_no);
+    connrt_document_set_origin(*doc, origin);
+    *error = NULL;
+    if (in->format == CONNRT_INPUT_JSONL) {
+        *error = parse_jsonl(arena, *doc, in->line, len, origin);
+    }
+    return 1;
+}
+
+int connrt_input_next(connrt_input_t *in, connrt_arena_t *arena, connrt_document_t **doc,
+                      const char **error, char *errstr, size_t errstr_size)
+{
+    *doc = NULL;
+    *error = NULL;
+    if (in->is_dir) {
+        return next_file(in, arena, doc, error, errstr, errstr_size);
+    }
+    return next_line(in, arena, doc, error, errstr, errstr_size);
+}
