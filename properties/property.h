@@ -18,6 +18,11 @@ const struct connrt_property_def *connrt_property_find(const struct connrt_prope
 int connrt_property_check(const struct connrt_property_def *def, const char *value, char *errstr,
                           size_t errstr_size);
 
+/* As connrt_property_check, naming `name` in the message instead of the row
+ * name (for PREFIX rows, whose row name is only the prefix). */
+int connrt_property_check_named(const struct connrt_property_def *def, const char *name,
+                                const char *value, char *errstr, size_t errstr_size);
+
 /* Parse an INT, SIZE (KB/MB/GB suffixes), DURATION_MS (ms/s/m/h suffixes)
  * or BOOL (1/0) value. Returns 0, or -1 when it does not parse. */
 int connrt_property_parse_int(connrt_property_type_t type, const char *value, long long *out);

@@ -51,4 +51,26 @@ connrt_settings_t *connrt_settings_resolve(const struct connrt_property_def *tab
                                            const char *container_prefix, char *errstr,
                                            size_t errstr_size);
 
+/* One family of container.properties keys: those starting with `prefix`
+ * ("" for the runtime's own, "connector.kafka." for a connector's), checked
+ * against `table` with the prefix removed. Both borrowed. */
+struct connrt_container_scope {
+    const char *prefix;
+    const struct connrt_property_def *table;
+};
+
+/*
+ * Check every key of `container`: each belongs to the scope with the longest
+ * matching prefix; a key with no row there is reported as unknown (with a
+ * "did you mean"), a bad value with the reason. Each problem goes to
+ * `report` (message borrowed for the call) with the file and line of the key.
+ * Secret values are never quoted. Returns the number of problems.
+ */
+size_t connrt_settings_check_container(const connrt_jprops_t *container,
+                                       const struct connrt_container_scope *scopes,
+                                       size_t nscopes,
+                                       void (*report)(void *opaque, const char *file, int line,
+                                                      const char *message),
+                                       void *opaque);
+
 #endif
