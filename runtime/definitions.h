@@ -29,6 +29,11 @@ typedef enum connrt_value_source {
     CONNRT_SOURCE_FILE_NAME      /* file-name="": the document's file.name */
 } connrt_value_source_t;
 
+/*
+ * A string field the loader could not determine (a required attribute
+ * missing, a ${env:NAME} that is not set) is NULL: its problem is already in
+ * the diagnostics, and nothing runs while there are any.
+ */
 struct connrt_def_property {  /* <property name="...">value</property> */
     char *name;
     char *value;              /* after ${env:NAME} substitution */
@@ -92,5 +97,10 @@ const struct connrt_def_component *connrt_definitions_at(const connrt_definition
 /* First component with this id (any kind), or NULL; borrowed. */
 const struct connrt_def_component *connrt_definitions_find(const connrt_definitions_t *defs,
                                                            const char *id);
+
+/* Files given to load_file (also those that failed to load), in order;
+ * borrowed until destroy. */
+size_t connrt_definitions_file_count(const connrt_definitions_t *defs);
+const char *connrt_definitions_file_at(const connrt_definitions_t *defs, size_t i);
 
 #endif
