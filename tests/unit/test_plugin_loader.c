@@ -20,7 +20,7 @@ static char plugin_dir[PATH_MAX];
 
 static const char *plugin(const char *name, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s/%s.so", plugin_dir, name);
+    assert_true(snprintf(buf, size, "%s/%s.so", plugin_dir, name) < (int)size);
     return buf;
 }
 
@@ -124,7 +124,7 @@ static void make_plugin_dir(const char *dir, const char *const *names)
     char link[PATH_MAX], target[PATH_MAX];
     assert_int_equal(mkdir(dir, 0700), 0);
     for (size_t i = 0; names[i] != NULL; i++) {
-        snprintf(link, sizeof(link), "%s/%s.so", dir, names[i]);
+        assert_true(snprintf(link, sizeof(link), "%s/%s.so", dir, names[i]) < (int)sizeof(link));
         assert_int_equal(symlink(plugin(names[i], target, sizeof(target)), link), 0);
     }
 }
@@ -133,8 +133,9 @@ static void remove_plugin_dir(const char *dir, const char *const *names)
 {
     char link[PATH_MAX];
     for (size_t i = 0; names[i] != NULL; i++) {
-        snprintf(link, sizeof(link), "%s/%s.so", dir, names[i]);
-        unlink(link);
+        if (snprintf(link, sizeof(link), "%s/%s.so", dir, names[i]) < (int)sizeof(link)) {
+            unlink(link);
+        }
     }
     rmdir(dir);
 }
