@@ -1,1 +1,568 @@
-/* placeholder: being written */
+/*
+ * consume.c - the Consume operation: a process's start step that joins a
+ * consumer group, reads until it holds at least min_messages (or max_wait_ms
+ * passes), emits one document per message and, with autocommit, commits
+ * exactly the offsets of what it emitted.
+ *
+ * Each execute is one short-lived group member (join, read, commit, leave):
+ * between executions no member holds partitions nor prefetches messages, and
+ * the next execution starts where the group's committed offsets say.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "operations.h"
+
+/* How long to wait for the group to hand out partitions before max_wait_ms
+ * starts to count; beyond it the cluster is taken as unreachable. */
+#define KAFKA_JOIN_TIMEOUT_MS 30000
+/* Poll slice while joining, so the message deadline starts on time. */
+#define KAFKA_JOIN_POLL_MS 100
+#define KAFKA_FETCH_MARGIN 65536
+
+static const char *const offset_resets[] = {"earliest", "latest", NULL};
+
+const struct connrt_property_def kafka_consume_properties[] = {
+    {"topic", CONNRT_PROP_LIST, CONNRT_PROP_F_REQUIRED, NULL, NULL, 0, 0,
+     "Topic(s) to read, comma or newline separated", NULL},
+    {"consumer_group", CONNRT_PROP_STRING, CONNRT_PROP_F_REQUIRED, NULL, NULL, 0, 0,
+     "Consumer group: its committed offsets say where reading starts", NULL},
+    {"autocommit", CONNRT_PROP_BOOL, 0, "false", NULL, 0, 0,
+     "Commit the offsets of the emitted documents when the operation ends (else leave them "
+     "to a Commit Offset operation)",
+     NULL},
+    {"min_messages", CONNRT_PROP_INT, 0, "1", NULL, 1, 10000000,
+     "Read until at least this many messages are held (in steps of "
+     "connector.kafka.max.poll.records)",
+     NULL},
+    {"max_wait_ms", CONNRT_PROP_DURATION_MS, 0, "10000", NULL, 0, 86400000,
+     "Longest wait for min_messages once the group has assigned partitions", NULL},
+    {"auto_offset_reset", CONNRT_PROP_ENUM, 0, "earliest", offset_resets, 0, 0,
+     "Where to start in a partition the group has no committed offset for", NULL},
+    {NULL, CONNRT_PROP_STRING, 0, NULL, NULL, 0, 0, NULL, NULL},
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The consumer                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* One execute's reading state; the opaque of its consumer. */
+struct consume_run {
+    struct kafka_log_target log; /* first: see connection.h */
+    struct kafka_consume *c;
+    rd_kafka_t *rk;
+    connrt_batch_t *batch;
+    rd_kafka_topic_partition_list_t *offsets; /* next offset to commit */
+    long long count;                          /* messages taken */
+    int stop;                                 /* no further message may be taken */
+    int assigned;                             /* the group has assigned partitions */
+};
+
+static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *partitions, void *opaque)
+{
+    struct consume_run *run = opaque;
+    struct kafka_consume *c = run->c;
+    int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    rd_kafka_error_t *error = NULL;
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        c->log.host->log(CONNRT_LOG_DEBUG, c->component_id,
+                         "group '%s' assigned %d partition(s)", c->group, partitions->cnt);
+        if (cooperative) {
+            error = rd_kafka_incremental_assign(rk, partitions);
+        } else {
+            rd_kafka_assign(rk, partitions);
+        }
+        run->assigned = 1;
+    } else if (cooperative) {
+        error = rd_kafka_incremental_unassign(rk, partitions);
+    } else {
+        rd_kafka_assign(rk, NULL);
+    }
+    if (error != NULL) {
+        c->log.host->log(CONNRT_LOG_WARNING, c->component_id, "rebalance: %s",
+                         rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    }
+}
+
+/*
+ * The mock cluster's group coordinator holds a first join for 3 s and any
+ * later one for session.timeout.ms - 1 s (a group whose last member left
+ * included), and drops a member whose join outlasts session.timeout.ms.
+ * Measured on librdkafka 2.0.2: 2000 ms fails every time, 2500 and 3000 ms
+ * never failed (24 runs, 4 in parallel). 3000 ms (heartbeats every 1000 ms)
+ * is the smallest with a margin; a later join then takes about 2 s instead
+ * of 44 s with the 45 s default. An empty Fetch waits fetch.wait.max.ms:
+ * 10 ms instead of 500 keeps a consume from idling while messages are there.
+ * Real brokers refuse session timeouts under 6 s, hence mock only.
+ */
+static int mock_tuning(struct kafka_consume *c, rd_kafka_conf_t *conf, char *errstr,
+                       size_t errstr_size)
+{
+    if (!kafka_connection_is_mock(c->conn)) {
+        return 0;
+    }
+    return kafka_conf_default(c->conn, conf, "session.timeout.ms", "3000", errstr,
+                              errstr_size) != 0 ||
+                   kafka_conf_default(c->conn, conf, "heartbeat.interval.ms", "1000", errstr,
+                                      errstr_size) != 0 ||
+                   kafka_conf_default(c->conn, conf, "fetch.wait.max.ms", "10", errstr,
+                                      errstr_size) != 0
+               ? -1
+               : 0;
+}
+
+/* A message of max.request.size must fit in one Fetch response. */
+static int fetch_sizes(const struct kafka_consume *c, rd_kafka_conf_t *conf, char *errstr,
+                       size_t errstr_size)
+{
+    long long need = c->max_request_size + KAFKA_FETCH_MARGIN;
+
+    if (need <= 50000000) { /* below librdkafka's defaults */
+        return 0;
+    }
+    return kafka_conf_set_int(conf, "fetch.max.bytes", need, errstr, errstr_size) != 0 ||
+                   kafka_conf_set_int(conf, "receive.message.max.bytes", need + 1024, errstr,
+                                      errstr_size) != 0
+               ? -1
+               : 0;
+}
+
+static rd_kafka_conf_t *consumer_conf_new(struct kafka_consume *c, char *errstr,
+                                          size_t errstr_size)
+{
+    const struct connrt_host *host = c->log.host;
+    const char *reset = host->settings_get(c->settings, "auto_offset_reset");
+    rd_kafka_conf_t *conf = kafka_connection_client_conf(c->conn, c, errstr, errstr_size);
+
+    if (conf == NULL) {
+        return NULL;
+    }
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance);
+    /* Offsets are committed by hand, and only those of emitted documents. */
+    if (kafka_conf_set(conf, "group.id", c->group, errstr, errstr_size) != 0 ||
+        kafka_conf_set(conf, "enable.auto.commit", "false", errstr, errstr_size) != 0 ||
+        kafka_conf_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size) != 0 ||
+        kafka_conf_set(conf, "enable.partition.eof", "false", errstr, errstr_size) != 0 ||
+        kafka_conf_set(conf, "auto.offset.reset", reset ? reset : "earliest", errstr,
+                       errstr_size) != 0 ||
+        fetch_sizes(c, conf, errstr, errstr_size) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    return conf;
+}
+
+/* A new group member for one execute; `run` is its opaque. */
+static rd_kafka_t *consumer_start(struct kafka_consume *c, struct consume_run *run,
+                                  char *errstr, size_t errstr_size)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_dup(c->conf);
+    rd_kafka_resp_err_t err;
+    char why[512];
+    rd_kafka_t *rk;
+
+    if (mock_tuning(c, conf, errstr, errstr_size) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_conf_set_opaque(conf, run);
+    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
+    if (rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(errstr, errstr_size, "cannot create the Kafka consumer: %s", why);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    err = rd_kafka_subscribe(rk, c->topics);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(errstr, errstr_size, "cannot subscribe to the topic(s): %s",
+                 rd_kafka_err2str(err));
+        rd_kafka_destroy(rk);
+        return NULL;
+    }
+    return rk;
+}
+
+static void consumer_stop(rd_kafka_t *rk)
+{
+    /* Leaves the group; commits nothing (enable.auto.commit=false). */
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static void record_offset(struct consume_run *r, const rd_kafka_message_t *m)
+{
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    rd_kafka_topic_partition_t *tp =
+        rd_kafka_topic_partition_list_find(r->offsets, topic, m->partition);
+
+    if (tp == NULL) {
+        tp = rd_kafka_topic_partition_list_add(r->offsets, topic, m->partition);
+        tp->offset = m->offset + 1;
+    } else if (m->offset + 1 > tp->offset) {
+        tp->offset = m->offset + 1;
+    }
+}
+
+/* A message larger than max.request.size becomes an application error.
+ * With autocommit it is reported and passed; without, nothing after it may
+ * be taken, since the next consume must meet it again. */
+static int emit_oversize(struct consume_run *r, const rd_kafka_message_t *m, char *errstr,
+                         size_t errstr_size)
+{
+    const struct connrt_host *host = r->c->log.host;
+    char message[1024];
+    connrt_document_t *doc;
+
+    snprintf(message, sizeof(message),
+             "message at topic '%s' partition %d offset %" PRId64
+             ": %zu bytes exceed connector.kafka.max.request.size (%lld)%s",
+             rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset, m->len + m->key_len,
+             r->c->max_request_size,
+             r->c->autocommit ? ""
+                              : "; consume stopped there (without autocommit it is not "
+                                "skipped)");
+    doc = host->batch_emit(r->batch, "", 0, message);
+    if (doc == NULL || kafka_message_track(host, doc, m, 0, -1) != 0) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    if (r->c->autocommit) {
+        record_offset(r, m);
+    } else {
+        r->stop = 1;
+    }
+    return 0;
+}
+
+static int emit_message(struct consume_run *r, const rd_kafka_message_t *m, char *errstr,
+                        size_t errstr_size)
+{
+    const struct connrt_host *host = r->c->log.host;
+    connrt_document_t *doc;
+
+    r->count++;
+    if ((long long)(m->len + m->key_len) > r->c->max_request_size) {
+        return emit_oversize(r, m, errstr, errstr_size);
+    }
+    doc = host->batch_emit(r->batch, m->payload ? m->payload : "", m->len, NULL);
+    if (doc == NULL || kafka_message_track(host, doc, m, 1, -1) != 0) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    if (r->c->autocommit) {
+        record_offset(r, m);
+    }
+    return 0;
+}
+
+/* A consumer event carried as a message. Returns 0 to go on, -1 to fail. */
+static int consumer_event(struct consume_run *r, const rd_kafka_message_t *m, char *errstr,
+                          size_t errstr_size)
+{
+    const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
+
+    switch (m->err) {
+    case RD_KAFKA_RESP_ERR__PARTITION_EOF:
+        return 0;
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+        snprintf(errstr, errstr_size, "topic '%s' does not exist (%s)", topic ? topic : "?",
+                 rd_kafka_message_errstr(m));
+        return -1;
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR__FATAL:
+        snprintf(errstr, errstr_size, "consumer group '%s': %s", r->c->group,
+                 rd_kafka_message_errstr(m));
+        return -1;
+    default:
+        r->c->log.host->log(CONNRT_LOG_WARNING, r->c->component_id, "consumer: %s",
+                            rd_kafka_message_errstr(m));
+        return 0;
+    }
+}
+
+/* Poll once; the message (NULL on timeout) is handled and destroyed here.
+ * Returns 1 when a message was taken, 0 when none, -1 on failure. */
+static int poll_once(struct consume_run *r, int timeout_ms, char *errstr, size_t errstr_size)
+{
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(r->rk, timeout_ms);
+    int rc;
+
+    if (m == NULL) {
+        return 0;
+    }
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rc = consumer_event(r, m, errstr, errstr_size);
+    } else {
+        rc = emit_message(r, m, errstr, errstr_size) == 0 ? 1 : -1;
+    }
+    rd_kafka_message_destroy(m);
+    return rc;
+}
+
+/* Wait for the group to assign partitions (possibly none). */
+static int wait_assignment(struct consume_run *r, char *errstr, size_t errstr_size)
+{
+    long long until = now_ms() + KAFKA_JOIN_TIMEOUT_MS;
+
+    while (!r->assigned) {
+        if (now_ms() >= until) {
+            snprintf(errstr, errstr_size,
+                     "consumer group '%s' got no partition assignment within %d ms "
+                     "(is the cluster at '%s' reachable?)",
+                     r->c->group, KAFKA_JOIN_TIMEOUT_MS, r->c->conn->bootstrap);
+            return -1;
+        }
+        if (poll_once(r, KAFKA_JOIN_POLL_MS, errstr, errstr_size) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Complete the step that began at message `step_start` with the messages
+ * already fetched, up to max.poll.records. */
+static int fill_step(struct consume_run *r, long long step_start, char *errstr,
+                     size_t errstr_size)
+{
+    while (!r->stop && r->count - step_start < r->c->max_poll_records) {
+        int rc = poll_once(r, 0, errstr, errstr_size);
+        if (rc <= 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The read loop, and the one place where max.poll.records and min_messages
+ * meet (DESIGN §5): reading goes in steps, each like a Java poll() of
+ * max.poll.records: wait for a first message, then take those already
+ * fetched, up to max.poll.records. Steps repeat while fewer than
+ * min_messages are held, so max.poll.records=3 and min_messages=5 give 6
+ * when enough messages are there. max_wait_ms bounds the whole, counted from
+ * the assignment.
+ */
+static int read_messages(struct consume_run *r, char *errstr, size_t errstr_size)
+{
+    struct kafka_consume *c = r->c;
+    long long deadline;
+
+    if (wait_assignment(r, errstr, errstr_size) != 0) {
+        return -1;
+    }
+    deadline = now_ms() + c->max_wait_ms;
+    /* A message that came with the assignment opens the first step. */
+    if (r->count > 0 && fill_step(r, 0, errstr, errstr_size) != 0) {
+        return -1;
+    }
+    while (!r->stop && r->count < c->min_messages) {
+        long long step_start = r->count;
+        long long left = deadline - now_ms();
+        int rc;
+        if (left <= 0) {
+            break;
+        }
+        rc = poll_once(r, (int)left, errstr, errstr_size);
+        if (rc < 0 || (rc > 0 && fill_step(r, step_start, errstr, errstr_size) != 0)) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int commit_emitted(struct consume_run *r, char *errstr, size_t errstr_size)
+{
+    rd_kafka_resp_err_t err;
+
+    if (!r->c->autocommit || r->offsets->cnt == 0) {
+        return 0;
+    }
+    err = rd_kafka_commit(r->rk, r->offsets, 0 /* synchronous */);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(errstr, errstr_size,
+                 "consumer group '%s': committing the offsets of %d partition(s) failed: %s "
+                 "(the documents will be read again)",
+                 r->c->group, r->offsets->cnt, rd_kafka_err2str(err));
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Open, execute, close                                                     */
+/* ------------------------------------------------------------------------ */
+
+static rd_kafka_topic_partition_list_t *topics_parse(const char *value, char *errstr,
+                                                     size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(4);
+    const char *p = value ? value : "";
+
+    while (*p != '\0') {
+        char name[512];
+        size_t span;
+        p += strspn(p, ", \t\r\n");
+        span = strcspn(p, ", \t\r\n");
+        if (span == 0) {
+            break;
+        }
+        if (span >= sizeof(name)) {
+            snprintf(errstr, errstr_size, "property 'topic': a topic name is too long");
+            rd_kafka_topic_partition_list_destroy(list);
+            return NULL;
+        }
+        memcpy(name, p, span);
+        name[span] = '\0';
+        rd_kafka_topic_partition_list_add(list, name, RD_KAFKA_PARTITION_UA);
+        p += span;
+    }
+    if (list->cnt == 0) {
+        snprintf(errstr, errstr_size, "property 'topic': no topic given");
+        rd_kafka_topic_partition_list_destroy(list);
+        return NULL;
+    }
+    return list;
+}
+
+static int int_setting(const struct kafka_consume *c, const char *name, long long fallback,
+                       long long *out, char *errstr, size_t errstr_size)
+{
+    *out = fallback;
+    if (c->log.host->settings_get(c->settings, name) == NULL) {
+        return 0;
+    }
+    return kafka_setting_int(c->log.host, c->settings, name, out, errstr, errstr_size);
+}
+
+static int consume_settings_load(struct kafka_consume *c, char *errstr, size_t errstr_size)
+{
+    const struct connrt_host *host = c->log.host;
+
+    c->group = host->settings_get(c->settings, "consumer_group");
+    if (c->group == NULL || *c->group == '\0') {
+        snprintf(errstr, errstr_size, "property 'consumer_group' is required");
+        return -1;
+    }
+    c->topics = topics_parse(host->settings_get(c->settings, "topic"), errstr, errstr_size);
+    if (c->topics == NULL) {
+        return -1;
+    }
+    c->autocommit = kafka_setting_bool(host, c->settings, "autocommit", 0);
+    if (int_setting(c, "min_messages", 1, &c->min_messages, errstr, errstr_size) != 0 ||
+        int_setting(c, "max_wait_ms", 10000, &c->max_wait_ms, errstr, errstr_size) != 0 ||
+        int_setting(c, KAFKA_MAX_POLL_RECORDS, 1, &c->max_poll_records, errstr, errstr_size) !=
+            0 ||
+        int_setting(c, KAFKA_MAX_REQUEST_SIZE, 10485760, &c->max_request_size, errstr,
+                    errstr_size) != 0) {
+        return -1;
+    }
+    if (c->min_messages < 1 || c->max_poll_records < 1 || c->max_wait_ms < 0) {
+        snprintf(errstr, errstr_size,
+                 "min_messages and connector.kafka.max.poll.records must be at least 1");
+        return -1;
+    }
+    return 0;
+}
+
+int kafka_consume_open(void *ctx, const struct connrt_host *host, void *connection,
+                       const connrt_settings_t *settings, const char *component_id,
+                       char *errstr, size_t errstr_size)
+{
+    struct kafka_consume *c = ctx;
+
+    c->component_id = strdup(component_id ? component_id : "consume");
+    if (c->component_id == NULL) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    c->log.host = host;
+    c->log.component_id = c->component_id;
+    c->conn = connection;
+    c->settings = settings;
+    if (consume_settings_load(c, errstr, errstr_size) != 0 ||
+        (c->conf = consumer_conf_new(c, errstr, errstr_size)) == NULL) {
+        kafka_consume_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+/* Consume reads Kafka; documents flowing into it have nowhere to go. */
+static int refuse_inputs(struct kafka_consume *c, connrt_batch_t *batch, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char message[256];
+        snprintf(message, sizeof(message),
+                 "document %zu: consume must be a process's start step (it takes no input "
+                 "documents)",
+                 KAFKA_DOC_NO(i));
+        c->log.host->batch_fail(batch, i, message);
+    }
+    return 0;
+}
+
+int kafka_consume_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size)
+{
+    struct kafka_consume *c = ctx;
+    size_t n = c->log.host->batch_count(batch);
+    struct consume_run run;
+    int rc;
+
+    if (n > 0) {
+        return refuse_inputs(c, batch, n);
+    }
+    memset(&run, 0, sizeof(run));
+    run.log = c->log;
+    run.c = c;
+    run.batch = batch;
+    run.rk = consumer_start(c, &run, errstr, errstr_size);
+    if (run.rk == NULL) {
+        return -1;
+    }
+    run.offsets = rd_kafka_topic_partition_list_new(8);
+    rc = read_messages(&run, errstr, errstr_size);
+    if (rc == 0) {
+        rc = commit_emitted(&run, errstr, errstr_size);
+    }
+    rd_kafka_topic_partition_list_destroy(run.offsets);
+    consumer_stop(run.rk);
+    return rc;
+}
+
+void kafka_consume_close(void *ctx)
+{
+    struct kafka_consume *c = ctx;
+
+    if (c->conf != NULL) {
+        rd_kafka_conf_destroy(c->conf);
+        c->conf = NULL;
+    }
+    if (c->topics != NULL) {
+        rd_kafka_topic_partition_list_destroy(c->topics);
+        c->topics = NULL;
+    }
+    free(c->component_id);
+    c->component_id = NULL;
+}

@@ -1,1 +1,148 @@
-/* placeholder: being written */
+/*
+ * operations.h - the Kafka operations (produce, consume, commit_offset,
+ * listen): their property tables, contexts and callbacks, gathered into the
+ * descriptor's operation table by connector-kafka/plugin.c.
+ *
+ * Contexts are allocated (zeroed) by the host with the size of the structs
+ * below and live from open to close. Every struct given to librdkafka as an
+ * opaque starts with a kafka_log_target (see connection.h).
+ */
+#ifndef CONNRT_KAFKA_OPERATIONS_H
+#define CONNRT_KAFKA_OPERATIONS_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <connrt/connector.h>
+#include <librdkafka/rdkafka.h>
+
+#include "../connector-kafka/connection.h"
+
+/* Document properties (DESIGN §5). */
+#define KAFKA_DOC_KEY "connector.kafka.key"
+#define KAFKA_DOC_TOPIC "connector.kafka.topic"
+#define KAFKA_DOC_HEADER_PREFIX "connector.kafka.header."
+
+/* ------------------------------------------------------------------------ */
+/* Produce                                                                  */
+/* ------------------------------------------------------------------------ */
+
+struct kafka_static_header {
+    const char *name;  /* after "header."; borrowed from settings */
+    const char *value; /* borrowed from settings */
+    char *override;    /* owned: "connector.kafka.header.NAME", which replaces it */
+};
+
+struct kafka_topic_handle {
+    char *name; /* owned */
+    rd_kafka_topic_t *rkt;
+};
+
+struct kafka_produce {
+    struct kafka_log_target log; /* first: opaque of the producer */
+    char *component_id;          /* owned */
+    struct kafka_connection *conn;
+    const connrt_settings_t *settings;
+    rd_kafka_t *rk; /* one producer for the operation's life */
+    int mock;       /* the cluster is librdkafka's mock */
+    const char *topic;
+    long long max_request_size;
+    long long message_timeout_ms;
+    struct kafka_static_header *headers;
+    size_t nheaders;
+    struct kafka_topic_handle *topics; /* handles by name, for producev */
+    size_t ntopics;
+    /* One execute at a time: the producer's delivery reports are served by
+     * whichever thread polls, so two batches cannot share it at once. */
+    pthread_mutex_t lock;
+    int lock_ready;
+    /* The batch being executed; delivery reports find their input here. */
+    connrt_batch_t *batch;
+    size_t batch_size;
+    unsigned char *done; /* per input: has its result */
+    int64_t *created;    /* per input: its message's create time (ms) */
+    size_t outstanding;  /* produced, no report yet */
+};
+
+extern const struct connrt_property_def kafka_produce_properties[];
+int kafka_produce_open(void *ctx, const struct connrt_host *host, void *connection,
+                       const connrt_settings_t *settings, const char *component_id,
+                       char *errstr, size_t errstr_size);
+int kafka_produce_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size);
+void kafka_produce_close(void *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Consume                                                                  */
+/* ------------------------------------------------------------------------ */
+
+struct kafka_consume {
+    struct kafka_log_target log; /* first: opaque of the consumer */
+    char *component_id;          /* owned */
+    struct kafka_connection *conn;
+    const connrt_settings_t *settings;
+    rd_kafka_conf_t *conf;                   /* owned: template for each execute */
+    rd_kafka_topic_partition_list_t *topics; /* owned: subscription */
+    const char *group;
+    int autocommit;
+    long long min_messages;
+    long long max_wait_ms;
+    long long max_poll_records;
+    long long max_request_size;
+};
+
+extern const struct connrt_property_def kafka_consume_properties[];
+int kafka_consume_open(void *ctx, const struct connrt_host *host, void *connection,
+                       const connrt_settings_t *settings, const char *component_id,
+                       char *errstr, size_t errstr_size);
+int kafka_consume_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size);
+void kafka_consume_close(void *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Commit Offset and Listen (declared; not implemented yet)                 */
+/* ------------------------------------------------------------------------ */
+
+struct kafka_commit_offset {
+    const struct connrt_host *host;
+};
+
+extern const struct connrt_property_def kafka_commit_offset_properties[];
+int kafka_commit_offset_open(void *ctx, const struct connrt_host *host, void *connection,
+                             const connrt_settings_t *settings, const char *component_id,
+                             char *errstr, size_t errstr_size);
+int kafka_commit_offset_execute(void *ctx, connrt_batch_t *batch, char *errstr,
+                                size_t errstr_size);
+void kafka_commit_offset_close(void *ctx);
+
+struct kafka_listen {
+    const struct connrt_host *host;
+};
+
+extern const struct connrt_property_def kafka_listen_properties[];
+int kafka_listen_open(void *ctx, const struct connrt_host *host, void *connection,
+                      const connrt_settings_t *settings, const char *component_id,
+                      char *errstr, size_t errstr_size);
+int kafka_listen_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size);
+int kafka_listen_start(void *ctx, connrt_listener_t *listener, char *errstr,
+                       size_t errstr_size);
+void kafka_listen_stop(void *ctx);
+void kafka_listen_close(void *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Messages and documents (message.c)                                       */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Set the tracked properties kafka.topic, kafka.partition, kafka.offset (when
+ * known), kafka.key (when present), kafka.timestamp and kafka.header.NAME of
+ * `doc` from `m`; with `doc_properties`, also the document properties
+ * connector.kafka.topic, connector.kafka.key and connector.kafka.header.NAME
+ * (what a later Produce reads). `timestamp` >= 0 replaces the message's.
+ * Values are copied. Returns 0, or -1 on no memory.
+ */
+int kafka_message_track(const struct connrt_host *host, connrt_document_t *doc,
+                        const rd_kafka_message_t *m, int doc_properties, int64_t timestamp);
+
+/* "document N" for messages: N is the 1-based position in the batch. */
+#define KAFKA_DOC_NO(i) ((i) + 1)
+
+#endif

@@ -1,1 +1,593 @@
-/* placeholder: being written */
+/*
+ * produce.c - the Produce operation: one Kafka message per input document,
+ * one result per document from its own delivery report.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "operations.h"
+
+/* Extra time, beyond message.timeout.ms, that execute waits for the last
+ * delivery reports before it calls the rest "timed out". */
+#define KAFKA_FLUSH_MARGIN_MS 5000
+/* After purging, how long to wait for the purge reports. */
+#define KAFKA_PURGE_DRAIN_MS 2000
+/* Serve delivery reports every so many messages while producing. */
+#define KAFKA_POLL_EVERY 1024
+/* Room for record framing and headers above max.request.size in
+ * message.max.bytes, so that the document-size check is the one that bites. */
+#define KAFKA_FRAMING_MARGIN 65536
+#define KAFKA_MAX_TOPIC_HANDLES 256
+
+static const char *const compressions[] = {"none", "gzip", "snappy", "lz4", "zstd", NULL};
+static const char *const acks_values[] = {"all", "1", "0", NULL};
+
+const struct connrt_property_def kafka_produce_properties[] = {
+    {"topic", CONNRT_PROP_STRING, 0, NULL, NULL, 0, 0,
+     "Topic to write to, unless a document sets connector.kafka.topic", NULL},
+    {"compression", CONNRT_PROP_ENUM, 0, "none", compressions, 0, 0,
+     "Compression of message batches", NULL},
+    {"acks", CONNRT_PROP_ENUM, 0, "all", acks_values, 0, 0,
+     "Broker acknowledgements per message: all (no loss), 1 (leader only), 0 (none)", NULL},
+    {"linger_ms", CONNRT_PROP_DURATION_MS, 0, "5", NULL, 0, 900000,
+     "How long to wait to fill a batch before sending it", NULL},
+    {"idempotence", CONNRT_PROP_BOOL, 0, "true", NULL, 0, 0,
+     "Idempotent producer: retries never duplicate or reorder messages (needs acks=all)",
+     NULL},
+    {"message_timeout_ms", CONNRT_PROP_DURATION_MS, 0, "30000", NULL, 1, 3600000,
+     "Time a document may take to be delivered, retries included, before it fails", NULL},
+    {"header.", CONNRT_PROP_PREFIX, 0, NULL, NULL, 0, 0,
+     "header.NAME=VALUE adds header NAME to every message (a document's "
+     "connector.kafka.header.NAME replaces it)",
+     NULL},
+    {NULL, CONNRT_PROP_STRING, 0, NULL, NULL, 0, 0, NULL, NULL},
+};
+
+/* Create time of a message, as a Java producer stamps it. */
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Results                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static void fail_doc(struct kafka_produce *p, size_t i, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail_doc(struct kafka_produce *p, size_t i, const char *fmt, ...)
+{
+    char message[1024];
+    int n = snprintf(message, sizeof(message), "document %zu: ", KAFKA_DOC_NO(i));
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(message + n, sizeof(message) - (size_t)n, fmt, ap);
+    va_end(ap);
+    p->log.host->batch_fail(p->batch, i, message);
+}
+
+/* Say in words why a message was not delivered. */
+static void fail_delivery(struct kafka_produce *p, size_t i, const char *topic,
+                          rd_kafka_resp_err_t err)
+{
+    switch (err) {
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+        fail_doc(p, i, "unknown topic '%s'", topic);
+        break;
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
+    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
+        fail_doc(p, i, "timed out: not delivered to topic '%s' within %lld ms", topic,
+                 p->message_timeout_ms);
+        break;
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+        fail_doc(p, i, "too large for topic '%s': %s", topic, rd_kafka_err2str(err));
+        break;
+    default:
+        fail_doc(p, i, "not delivered to topic '%s': %s (%s)", topic, rd_kafka_err2str(err),
+                 rd_kafka_err2name(err));
+        break;
+    }
+}
+
+/* The message's timestamp: the broker's when the topic keeps LogAppendTime,
+ * else the create time. The mock cluster answers every Produce with
+ * LogAppendTime 1234 (1970), so there the create time is the truth. */
+static int64_t result_timestamp(const struct kafka_produce *p, size_t i,
+                                const rd_kafka_message_t *m)
+{
+    rd_kafka_timestamp_type_t type;
+    int64_t ts = rd_kafka_message_timestamp(m, &type);
+
+    if (type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME && !p->mock) {
+        return ts;
+    }
+    return p->created[i];
+}
+
+/* Delivery report of one document, served by rd_kafka_poll/flush on the
+ * thread running execute. The message opaque is the input index. */
+static void delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    struct kafka_produce *p = opaque;
+    size_t i = (size_t)(uintptr_t)m->_private;
+    const struct connrt_host *host = p->log.host;
+    connrt_document_t *doc;
+
+    (void)rk;
+    /* A report of an earlier batch (purged late) has no document to go to. */
+    if (p->batch == NULL || i >= p->batch_size || p->done[i]) {
+        return;
+    }
+    p->done[i] = 1;
+    p->outstanding--;
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fail_delivery(p, i, rd_kafka_topic_name(m->rkt), m->err);
+        return;
+    }
+    doc = host->batch_input(p->batch, i);
+    if (kafka_message_track(host, doc, m, 0, result_timestamp(p, i, m)) != 0) {
+        fail_doc(p, i, "delivered to topic '%s' partition %d offset %lld, but out of memory "
+                 "recording it", rd_kafka_topic_name(m->rkt), (int)m->partition,
+                 (long long)m->offset);
+        return;
+    }
+    host->batch_succeed(p->batch, i);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Producing                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* A topic handle of the producer, kept for the operation's life so that
+ * producev does not look the name up per message; NULL past the cache size
+ * (then the name is passed as is). */
+static rd_kafka_topic_t *topic_handle(struct kafka_produce *p, const char *name)
+{
+    struct kafka_topic_handle *t;
+    rd_kafka_topic_t *rkt;
+    char *copy;
+
+    for (size_t i = 0; i < p->ntopics; i++) {
+        if (strcmp(p->topics[i].name, name) == 0) {
+            return p->topics[i].rkt;
+        }
+    }
+    if (p->ntopics == KAFKA_MAX_TOPIC_HANDLES) {
+        return NULL;
+    }
+    if (p->topics == NULL) {
+        p->topics = calloc(KAFKA_MAX_TOPIC_HANDLES, sizeof(*p->topics));
+        if (p->topics == NULL) {
+            return NULL;
+        }
+    }
+    copy = strdup(name);
+    rkt = copy ? rd_kafka_topic_new(p->rk, name, NULL) : NULL;
+    if (rkt == NULL) {
+        free(copy);
+        return NULL;
+    }
+    t = &p->topics[p->ntopics++];
+    t->name = copy;
+    t->rkt = rkt;
+    return rkt;
+}
+
+static void topic_handles_destroy(struct kafka_produce *p)
+{
+    for (size_t i = 0; i < p->ntopics; i++) {
+        rd_kafka_topic_destroy(p->topics[i].rkt);
+        free(p->topics[i].name);
+    }
+    free(p->topics);
+    p->topics = NULL;
+    p->ntopics = 0;
+}
+
+/* Headers of one message: the document's connector.kafka.header.NAME, then
+ * the operation's header.NAME unless the document replaced it. NULL when
+ * there are none. Owned by the caller until producev takes it. */
+static rd_kafka_headers_t *message_headers(const struct kafka_produce *p,
+                                           const connrt_document_t *doc)
+{
+    const struct connrt_host *host = p->log.host;
+    size_t count = host->doc_property_count(doc);
+    size_t plen = strlen(KAFKA_DOC_HEADER_PREFIX);
+    rd_kafka_headers_t *h = NULL;
+
+    for (size_t i = 0; i < count; i++) {
+        const char *name, *value;
+        host->doc_property_at(doc, i, &name, &value);
+        if (name != NULL && strncmp(name, KAFKA_DOC_HEADER_PREFIX, plen) == 0 &&
+            name[plen] != '\0') {
+            if (h == NULL) {
+                h = rd_kafka_headers_new(4 + p->nheaders);
+            }
+            rd_kafka_header_add(h, name + plen, -1, value, -1);
+        }
+    }
+    for (size_t i = 0; i < p->nheaders; i++) {
+        if (h != NULL && host->doc_get_property(doc, p->headers[i].override) != NULL) {
+            continue;
+        }
+        if (h == NULL) {
+            h = rd_kafka_headers_new(4 + p->nheaders);
+        }
+        rd_kafka_header_add(h, p->headers[i].name, -1, p->headers[i].value, -1);
+    }
+    return h;
+}
+
+/* Queue the message of input i, waiting (serving reports) while the local
+ * queue is full, until `deadline`. The payload is not copied: it lives in
+ * the execution arena, which outlives this call and its flush. */
+static rd_kafka_resp_err_t produce_message(struct kafka_produce *p, size_t i, const char *topic,
+                                           const void *payload, size_t len, const char *key,
+                                           rd_kafka_headers_t *hdrs, long long deadline)
+{
+    rd_kafka_topic_t *rkt = topic_handle(p, topic);
+    rd_kafka_resp_err_t err;
+
+    for (;;) {
+        if (rkt != NULL) {
+            err = rd_kafka_producev(
+                p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_VALUE((void *)payload, len),
+                RD_KAFKA_V_KEY(key, key ? strlen(key) : 0), RD_KAFKA_V_HEADERS(hdrs),
+                RD_KAFKA_V_TIMESTAMP(p->created[i]), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)i),
+                RD_KAFKA_V_END);
+        } else {
+            err = rd_kafka_producev(
+                p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE((void *)payload, len),
+                RD_KAFKA_V_KEY(key, key ? strlen(key) : 0), RD_KAFKA_V_HEADERS(hdrs),
+                RD_KAFKA_V_TIMESTAMP(p->created[i]), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)i),
+                RD_KAFKA_V_END);
+        }
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || now_ms() >= deadline) {
+            return err;
+        }
+        rd_kafka_poll(p->rk, 10);
+    }
+}
+
+static void produce_document(struct kafka_produce *p, size_t i, long long deadline)
+{
+    const struct connrt_host *host = p->log.host;
+    connrt_document_t *doc = host->batch_input(p->batch, i);
+    const char *key = host->doc_get_property(doc, KAFKA_DOC_KEY);
+    const char *topic = host->doc_get_property(doc, KAFKA_DOC_TOPIC);
+    rd_kafka_headers_t *hdrs;
+    rd_kafka_resp_err_t err;
+    const void *payload;
+    size_t len;
+
+    if (topic == NULL) {
+        topic = p->topic;
+    }
+    if (topic == NULL || *topic == '\0') {
+        fail_doc(p, i, "no topic: set the operation's topic or the document property %s",
+                 KAFKA_DOC_TOPIC);
+        return;
+    }
+    payload = host->doc_payload(doc, &len);
+    if ((long long)(len + (key ? strlen(key) : 0)) > p->max_request_size) {
+        fail_doc(p, i, "%zu bytes exceed connector.kafka.max.request.size (%lld)",
+                 len + (key ? strlen(key) : 0), p->max_request_size);
+        return;
+    }
+    hdrs = message_headers(p, doc);
+    p->created[i] = wall_ms();
+    p->done[i] = 0;
+    p->outstanding++;
+    err = produce_message(p, i, topic, payload, len, key, hdrs, deadline);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        /* Not queued: no report will come, and the headers are still ours. */
+        p->outstanding--;
+        p->done[i] = 1;
+        if (hdrs != NULL) {
+            rd_kafka_headers_destroy(hdrs);
+        }
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            fail_doc(p, i, "timed out: the producer queue stayed full for %lld ms",
+                     p->message_timeout_ms);
+        } else {
+            fail_delivery(p, i, topic, err);
+        }
+    }
+}
+
+/* Wait for every report until `deadline`; then purge what is left so that
+ * no late report can reach a later batch, and fail what still has none. */
+static void finish_batch(struct kafka_produce *p, long long deadline)
+{
+    long long left = deadline - now_ms();
+
+    if (p->outstanding > 0) {
+        rd_kafka_flush(p->rk, left > 0 ? (int)left : 0);
+    }
+    if (p->outstanding > 0) {
+        long long drain_until = now_ms() + KAFKA_PURGE_DRAIN_MS;
+        rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        while (p->outstanding > 0 && now_ms() < drain_until) {
+            rd_kafka_poll(p->rk, 50);
+        }
+    }
+    for (size_t i = 0; i < p->batch_size; i++) {
+        if (!p->done[i]) {
+            p->done[i] = 1;
+            fail_doc(p, i, "timed out: no delivery report within %lld ms",
+                     p->message_timeout_ms + KAFKA_FLUSH_MARGIN_MS);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Open, execute, close                                                     */
+/* ------------------------------------------------------------------------ */
+
+static int producer_conf_set(struct kafka_produce *p, rd_kafka_conf_t *conf, char *errstr,
+                             size_t errstr_size)
+{
+    const struct connrt_host *host = p->log.host;
+    const char *acks = host->settings_get(p->settings, "acks");
+    const char *compression = host->settings_get(p->settings, "compression");
+    int idempotence = kafka_setting_bool(host, p->settings, "idempotence", 1);
+    long long linger = 5;
+    long long max_bytes = p->max_request_size + KAFKA_FRAMING_MARGIN;
+
+    if (host->settings_get(p->settings, "linger_ms") != NULL &&
+        kafka_setting_int(host, p->settings, "linger_ms", &linger, errstr, errstr_size) != 0) {
+        return -1;
+    }
+    if (acks == NULL) {
+        acks = "all";
+    }
+    if (idempotence && strcmp(acks, "all") != 0) {
+        snprintf(errstr, errstr_size,
+                 "acks=%s needs idempotence=false (the idempotent producer needs acks=all)",
+                 acks);
+        return -1;
+    }
+    if (max_bytes > 1000000000) {
+        max_bytes = 1000000000;
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, delivery_report);
+    if (kafka_conf_set(conf, "acks", acks, errstr, errstr_size) != 0 ||
+        kafka_conf_set(conf, "enable.idempotence", idempotence ? "true" : "false", errstr,
+                       errstr_size) != 0 ||
+        /* Java's default partitioner: a key lands where a Java client puts it. */
+        kafka_conf_set(conf, "partitioner", "murmur2_random", errstr, errstr_size) != 0 ||
+        kafka_conf_set(conf, "compression.codec", compression ? compression : "none", errstr,
+                       errstr_size) != 0 ||
+        kafka_conf_set_int(conf, "linger.ms", linger, errstr, errstr_size) != 0 ||
+        kafka_conf_set_int(conf, "message.timeout.ms", p->message_timeout_ms, errstr,
+                           errstr_size) != 0 ||
+        kafka_conf_set_int(conf, "message.max.bytes", max_bytes, errstr, errstr_size) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int producer_new(struct kafka_produce *p, char *errstr, size_t errstr_size)
+{
+    rd_kafka_conf_t *conf = kafka_connection_client_conf(p->conn, p, errstr, errstr_size);
+    char why[512];
+
+    if (conf == NULL) {
+        return -1;
+    }
+    p->mock = kafka_connection_is_mock(p->conn);
+    if (producer_conf_set(p, conf, errstr, errstr_size) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
+    if (p->rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(errstr, errstr_size, "cannot create the Kafka producer: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
+static void producer_destroy(struct kafka_produce *p)
+{
+    topic_handles_destroy(p);
+    if (p->rk != NULL) {
+        rd_kafka_destroy(p->rk);
+        p->rk = NULL;
+    }
+}
+
+/* Static headers: settings named "header.NAME". */
+static int static_headers_load(struct kafka_produce *p, char *errstr, size_t errstr_size)
+{
+    const struct connrt_host *host = p->log.host;
+    size_t count = host->settings_count(p->settings);
+
+    p->headers = calloc(count ? count : 1, sizeof(*p->headers));
+    if (p->headers == NULL) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const char *name, *value;
+        struct kafka_static_header *h;
+        size_t len;
+        host->settings_at(p->settings, i, &name, &value);
+        if (name == NULL || strncmp(name, "header.", 7) != 0 || value == NULL) {
+            continue;
+        }
+        if (name[7] == '\0') {
+            snprintf(errstr, errstr_size, "property 'header.': the header name is missing");
+            return -1;
+        }
+        h = &p->headers[p->nheaders++];
+        h->name = name + 7;
+        h->value = value;
+        len = strlen(KAFKA_DOC_HEADER_PREFIX) + strlen(h->name) + 1;
+        h->override = malloc(len);
+        if (h->override == NULL) {
+            snprintf(errstr, errstr_size, "out of memory");
+            return -1;
+        }
+        snprintf(h->override, len, "%s%s", KAFKA_DOC_HEADER_PREFIX, h->name);
+    }
+    return 0;
+}
+
+static int produce_settings_load(struct kafka_produce *p, char *errstr, size_t errstr_size)
+{
+    const struct connrt_host *host = p->log.host;
+
+    p->topic = host->settings_get(p->settings, "topic");
+    p->max_request_size = 10485760;
+    p->message_timeout_ms = 30000;
+    if (host->settings_get(p->settings, KAFKA_MAX_REQUEST_SIZE) != NULL &&
+        kafka_setting_int(host, p->settings, KAFKA_MAX_REQUEST_SIZE, &p->max_request_size,
+                          errstr, errstr_size) != 0) {
+        return -1;
+    }
+    if (host->settings_get(p->settings, "message_timeout_ms") != NULL &&
+        kafka_setting_int(host, p->settings, "message_timeout_ms", &p->message_timeout_ms,
+                          errstr, errstr_size) != 0) {
+        return -1;
+    }
+    if (p->message_timeout_ms < 1) {
+        snprintf(errstr, errstr_size, "property 'message_timeout_ms' must be at least 1");
+        return -1;
+    }
+    return static_headers_load(p, errstr, errstr_size);
+}
+
+int kafka_produce_open(void *ctx, const struct connrt_host *host, void *connection,
+                       const connrt_settings_t *settings, const char *component_id,
+                       char *errstr, size_t errstr_size)
+{
+    struct kafka_produce *p = ctx;
+
+    p->component_id = strdup(component_id ? component_id : "produce");
+    if (p->component_id == NULL) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    p->log.host = host;
+    p->log.component_id = p->component_id;
+    p->conn = connection;
+    p->settings = settings;
+    if (pthread_mutex_init(&p->lock, NULL) != 0) {
+        snprintf(errstr, errstr_size, "cannot create a mutex");
+        kafka_produce_close(p);
+        return -1;
+    }
+    p->lock_ready = 1;
+    if (produce_settings_load(p, errstr, errstr_size) != 0 ||
+        producer_new(p, errstr, errstr_size) != 0) {
+        kafka_produce_close(p);
+        return -1;
+    }
+    return 0;
+}
+
+static int produce_batch(struct kafka_produce *p, connrt_batch_t *batch, char *errstr,
+                         size_t errstr_size);
+
+int kafka_produce_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size)
+{
+    struct kafka_produce *p = ctx;
+    int rc;
+
+    if (p->log.host->batch_count(batch) == 0) {
+        return 0;
+    }
+    pthread_mutex_lock(&p->lock);
+    rc = produce_batch(p, batch, errstr, errstr_size);
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+static int produce_batch(struct kafka_produce *p, connrt_batch_t *batch, char *errstr,
+                         size_t errstr_size)
+{
+    const struct connrt_host *host = p->log.host;
+    size_t n = host->batch_count(batch);
+    long long deadline;
+
+    /* A fatal error (idempotence broken) leaves the producer unusable. */
+    if (rd_kafka_fatal_error(p->rk, NULL, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        host->log(CONNRT_LOG_WARNING, p->component_id,
+                  "producer had a fatal error; starting a new one");
+        producer_destroy(p);
+        if (producer_new(p, errstr, errstr_size) != 0) {
+            return -1;
+        }
+    }
+    p->done = calloc(n, 1);
+    p->created = calloc(n, sizeof(*p->created));
+    if (p->done == NULL || p->created == NULL) {
+        free(p->done);
+        free(p->created);
+        p->done = NULL;
+        p->created = NULL;
+        snprintf(errstr, errstr_size, "out of memory for %zu documents", n);
+        return -1;
+    }
+    p->batch = batch;
+    p->batch_size = n;
+    p->outstanding = 0;
+    deadline = now_ms() + p->message_timeout_ms + KAFKA_FLUSH_MARGIN_MS;
+    for (size_t i = 0; i < n; i++) {
+        p->done[i] = 1; /* until queued */
+        produce_document(p, i, deadline);
+        if (i % KAFKA_POLL_EVERY == KAFKA_POLL_EVERY - 1) {
+            rd_kafka_poll(p->rk, 0);
+        }
+    }
+    finish_batch(p, deadline);
+    p->batch = NULL;
+    p->batch_size = 0;
+    free(p->done);
+    free(p->created);
+    p->done = NULL;
+    p->created = NULL;
+    return 0;
+}
+
+void kafka_produce_close(void *ctx)
+{
+    struct kafka_produce *p = ctx;
+
+    /* Nothing is queued outside execute, which always flushes or purges. */
+    producer_destroy(p);
+    for (size_t i = 0; i < p->nheaders; i++) {
+        free(p->headers[i].override);
+    }
+    free(p->headers);
+    p->headers = NULL;
+    p->nheaders = 0;
+    free(p->component_id);
+    p->component_id = NULL;
+    if (p->lock_ready) {
+        pthread_mutex_destroy(&p->lock);
+        p->lock_ready = 0;
+    }
+}

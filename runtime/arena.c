@@ -9,6 +9,7 @@
 #include "arena.h"
 
 #include <stdalign.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +24,14 @@ struct arena_block {
     size_t used;
 };
 
+static atomic_size_t last_generation;
+
 struct connrt_arena {
     struct arena_block *chunks;  /* chunks->used grows; head is the current chunk */
     struct arena_block *spare;   /* reset chunks ready for reuse */
     struct arena_block *large;   /* one block per large allocation */
     size_t used;                 /* bytes handed out */
+    size_t generation;           /* see connrt_arena_generation */
 };
 
 static size_t align_up(size_t n)
@@ -73,6 +77,9 @@ static void block_list_free(struct arena_block *b)
 connrt_arena_t *connrt_arena_new(void)
 {
     connrt_arena_t *arena = calloc(1, sizeof(*arena));
+    if (arena != NULL) {
+        arena->generation = atomic_fetch_add(&last_generation, 1) + 1;
+    }
     return arena;
 }
 
@@ -100,6 +107,12 @@ void connrt_arena_reset(connrt_arena_t *arena)
     block_list_free(arena->large);
     arena->large = NULL;
     arena->used = 0;
+    arena->generation = atomic_fetch_add(&last_generation, 1) + 1;
+}
+
+size_t connrt_arena_generation(const connrt_arena_t *arena)
+{
+    return arena->generation;
 }
 
 static void *alloc_large(connrt_arena_t *arena, size_t size)

@@ -24,5 +24,9 @@ size_t connrt_arena_used(const connrt_arena_t *arena);
  * invalid) and keep the chunks for reuse, so that a loop over execution
  * chunks does not go back to malloc. */
 void connrt_arena_reset(connrt_arena_t *arena);
+/* A number unique in the process for the arena's current contents (it
+ * changes with every reset, and no two arenas share one): a pointer into
+ * the arena obtained at generation G is valid while this still returns G. */
+size_t connrt_arena_generation(const connrt_arena_t *arena);
 
 #endif

@@ -28,6 +28,9 @@ struct connrt_batch {
     size_t ninputs, inputs_capacity;
     struct batch_emitted *emitted;
     size_t nemitted, emitted_capacity;
+    connrt_batch_emit_hook_fn hook;
+    void *hook_opaque;
+    size_t hook_limit, hook_max_bytes;
 };
 
 connrt_batch_t *connrt_batch_new(connrt_arena_t *arena)
@@ -124,9 +127,24 @@ connrt_result_state_t connrt_batch_result(const connrt_batch_t *batch, size_t i,
     return batch->inputs[i].state;
 }
 
+void connrt_batch_set_emit_hook(connrt_batch_t *batch, size_t limit, size_t max_bytes,
+                                connrt_batch_emit_hook_fn hook, void *opaque)
+{
+    batch->hook = hook;
+    batch->hook_opaque = opaque;
+    batch->hook_limit = limit;
+    batch->hook_max_bytes = max_bytes;
+}
+
 connrt_document_t *connrt_batch_emit(connrt_batch_t *batch, const void *payload, size_t len,
                                      const char *message)
 {
+    if (batch->hook != NULL && batch->nemitted > 0 &&
+        (batch->nemitted >= batch->hook_limit ||
+         connrt_arena_used(batch->arena) >= batch->hook_max_bytes)) {
+        batch->hook(batch->hook_opaque, batch);
+        batch->nemitted = 0;
+    }
     if (vector_reserve((void **)&batch->emitted, batch->nemitted, &batch->emitted_capacity,
                        sizeof(*batch->emitted)) != 0) {
         return NULL;

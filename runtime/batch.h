@@ -39,6 +39,19 @@ connrt_document_t *connrt_batch_emitted_at(connrt_batch_t *batch, size_t i,
 
 connrt_arena_t *connrt_batch_arena(connrt_batch_t *batch);
 
+/*
+ * Streaming for source operations: once `limit` emitted documents are
+ * waiting, or the batch's arena holds `max_bytes`, connrt_batch_emit first
+ * calls `hook` (borrowed, with `opaque`), which passes the emitted documents
+ * on and may reset the arena; the batch then forgets them. So a Consume of
+ * any size runs in bounded memory, and a document returned by batch_emit is
+ * valid until the next batch_emit on the same batch (or the end of
+ * execute). `hook` NULL turns streaming off.
+ */
+typedef void (*connrt_batch_emit_hook_fn)(void *opaque, connrt_batch_t *batch);
+void connrt_batch_set_emit_hook(connrt_batch_t *batch, size_t limit, size_t max_bytes,
+                                connrt_batch_emit_hook_fn hook, void *opaque);
+
 /* Forget all inputs, results and emitted documents (keeps the vectors'
  * memory) so the batch can be reused for the next call. */
 void connrt_batch_clear(connrt_batch_t *batch);

@@ -19,5 +19,6 @@ int connrt_cmd_validate(int argc, char **argv);
 int connrt_cmd_describe(int argc, char **argv);
 int connrt_cmd_embedded_cluster(int argc, char **argv);
 int connrt_cmd_test_connection(int argc, char **argv);
+int connrt_cmd_executions(int argc, char **argv);
 
 #endif

@@ -5,19 +5,39 @@
  */
 #include "container.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../properties/property.h"
 #include "host.h"
+#include "log.h"
 
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
+static const char *const log_formats[] = {"text", "json", NULL};
+static const char *const history_documents[] = {"all", "errors", "none", NULL};
+static const char *const history_synchronous[] = {"normal", "full", NULL};
 
 const struct connrt_property_def connrt_container_property_table[] = {
     {"log.level", CONNRT_PROP_ENUM, 0, "info", log_levels, 0, 0,
-     "Least severe level written to the log (stderr).", NULL},
+     "Least severe level written to the log (stderr and logs/connrt.jsonl).", NULL},
+    {"log.format", CONNRT_PROP_ENUM, 0, "text", log_formats, 0, 0,
+     "Format of log lines on stderr: text, or json (the objects of logs/connrt.jsonl).", NULL},
+    {"history.retention.days", CONNRT_PROP_INT, 0, "30", NULL, 0, 36500,
+     "Executions that started more days ago are deleted from data/history.db when an "
+     "execution begins; 0 keeps them forever.", NULL},
+    {"history.documents", CONNRT_PROP_ENUM, 0, "all", history_documents, 0, 0,
+     "Documents recorded in the history: all, errors (those that did not succeed) or none "
+     "(executions and counts only).", NULL},
+    {"history.payloads", CONNRT_PROP_BOOL, 0, "false", NULL, 0, 0,
+     "Also keep each recorded document's payload in the history (it may hold personal data).",
+     NULL},
+    {"history.synchronous", CONNRT_PROP_ENUM, 0, "normal", history_synchronous, 0, 0,
+     "normal: a killed connrt loses no committed history, a power cut may lose the last chunks; "
+     "full: sync each chunk to disk.", NULL},
     {"execution.max.documents.in.flight", CONNRT_PROP_INT, 0, "10000", NULL, 1, 10000000,
      "Documents an execution holds in memory at once; larger inputs run in chunks of this size.",
      NULL},
@@ -45,6 +65,8 @@ struct connrt_container {
     size_t nconnections;
     struct opened_operation **operations;
     size_t noperations;
+    connrt_history_t *history; /* opened at the first execution */
+    int history_tried;
 };
 
 static connrt_log_level_t log_level_from_name(const char *name)
@@ -57,6 +79,62 @@ static connrt_log_level_t log_level_from_name(const char *name)
         }
     }
     return CONNRT_LOG_INFO;
+}
+
+/* The container property `name` (trimmed into buf), else the table's default. */
+static const char *property_value(const connrt_container_t *c, const char *name, char *buf,
+                                  size_t size)
+{
+    const char *v = connrt_jprops_get(c->properties, name);
+    if (v == NULL) {
+        const struct connrt_property_def *d =
+            connrt_property_find(connrt_container_property_table, name);
+        return d != NULL && d->default_value != NULL ? d->default_value : "";
+    }
+    while (*v == ' ' || *v == '\t') {
+        v++;
+    }
+    snprintf(buf, size, "%s", v);
+    for (size_t n = strlen(buf); n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'); n--) {
+        buf[n - 1] = '\0';
+    }
+    return buf;
+}
+
+/* Index of the property's value in `allowed`; 0 (the default) if absent. */
+static int property_choice(const connrt_container_t *c, const char *name,
+                           const char *const *allowed)
+{
+    char buf[64];
+    const char *v = property_value(c, name, buf, sizeof(buf));
+    for (int i = 0; allowed[i] != NULL; i++) {
+        if (strcmp(allowed[i], v) == 0) {
+            return i;
+        }
+    }
+    return 0;
+}
+
+static long long property_number(const connrt_container_t *c, const char *name,
+                                 connrt_property_type_t type, long long fallback)
+{
+    char buf[64];
+    long long n;
+    const char *v = property_value(c, name, buf, sizeof(buf));
+    return connrt_property_parse_int(type, v, &n) == 0 ? n : fallback;
+}
+
+/* Log lines also go to DIR/logs/connrt.jsonl. */
+static void setup_log_file(const connrt_container_t *c)
+{
+    char path[4096];
+    connrt_log_set_format(property_choice(c, "log.format", log_formats) == 1
+                              ? CONNRT_LOG_FORMAT_JSON
+                              : CONNRT_LOG_FORMAT_TEXT);
+    if (c->dir != NULL) {
+        snprintf(path, sizeof(path), "%s/logs/connrt.jsonl", c->dir);
+        connrt_log_set_file(path);
+    }
 }
 
 static connrt_jprops_t *load_container_properties(const char *dir, connrt_diagnostics_t *diag)
@@ -98,7 +176,10 @@ connrt_container_t *connrt_container_open(const char *dir, connrt_diagnostics_t 
         return NULL;
     }
     connrt_registry_load_search_path(c->registry, dir, diag);
-    connrt_host_set_log_level(log_level_from_name(connrt_jprops_get(c->properties, "log.level")));
+    connrt_log_level_t level = log_level_from_name(connrt_jprops_get(c->properties, "log.level"));
+    connrt_host_set_log_level(level);
+    connrt_log_set_level(level);
+    setup_log_file(c);
     return c;
 }
 
@@ -117,6 +198,10 @@ void connrt_container_destroy(connrt_container_t *c)
         free(o);
     }
     free(c->operations);
+    connrt_history_close(c->history);
+    if (c->dir != NULL) {
+        connrt_log_set_file(NULL);
+    }
     for (size_t i = c->nconnections; i-- > 0;) {
         c->connections[i].connector->connection_close(c->connections[i].handle);
         connrt_settings_destroy(c->connections[i].settings);
@@ -142,6 +227,43 @@ connrt_registry_t *connrt_container_registry(connrt_container_t *c)
 const connrt_jprops_t *connrt_container_properties(const connrt_container_t *c)
 {
     return c->properties;
+}
+
+static connrt_history_t *open_history(const connrt_container_t *c)
+{
+    char dir[4096], path[4096 + 16], errstr[1024];
+    struct connrt_history_options o = {
+        .retention_days = property_number(c, "history.retention.days", CONNRT_PROP_INT, 30),
+        .payloads = property_number(c, "history.payloads", CONNRT_PROP_BOOL, 0) != 0,
+        .documents = (connrt_history_documents_t)property_choice(c, "history.documents",
+                                                                  history_documents),
+        .synchronous_full = property_choice(c, "history.synchronous", history_synchronous) == 1,
+    };
+    snprintf(dir, sizeof(dir), "%s/data", c->dir);
+    snprintf(path, sizeof(path), "%s/history.db", dir);
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+        connrt_host_services()->log(CONNRT_LOG_WARNING, NULL, "history: cannot create %s: %s; "
+                                    "executions are not recorded", dir, strerror(errno));
+        return NULL;
+    }
+    connrt_history_t *h = connrt_history_open(path, &o, errstr, sizeof(errstr));
+    if (h == NULL) {
+        connrt_host_services()->log(CONNRT_LOG_WARNING, NULL,
+                                    "history: %s; executions are not recorded", errstr);
+    }
+    return h;
+}
+
+connrt_history_t *connrt_container_history(connrt_container_t *c)
+{
+    pthread_mutex_lock(&c->lock);
+    if (!c->history_tried && c->dir != NULL) {
+        c->history_tried = 1;
+        c->history = open_history(c);
+    }
+    connrt_history_t *h = c->history;
+    pthread_mutex_unlock(&c->lock);
+    return h;
 }
 
 /* The component's <property> values as the settings resolver takes them;

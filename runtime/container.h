@@ -9,6 +9,7 @@
 #include <connrt/connector.h>
 #include "definitions.h"
 #include "diagnostics.h"
+#include "history.h"
 #include "plugin_loader.h"
 #include "../properties/java_properties.h"
 #include "../properties/settings.h"
@@ -32,6 +33,13 @@ void connrt_container_destroy(connrt_container_t *c);
 const char *connrt_container_dir(const connrt_container_t *c); /* borrowed; may be NULL */
 connrt_registry_t *connrt_container_registry(connrt_container_t *c);
 const connrt_jprops_t *connrt_container_properties(const connrt_container_t *c);
+
+/* The container's execution history, DIR/data/history.db, opened (data/
+ * created) at the first call with the history.* container properties.
+ * Borrowed until the container is destroyed. NULL when the container has
+ * no directory or the history cannot be opened (then a warning was logged
+ * once, and executions run without history). */
+connrt_history_t *connrt_container_history(connrt_container_t *c);
 
 /* An operation component opened for execution. */
 struct connrt_open_operation {

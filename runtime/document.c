@@ -8,6 +8,7 @@
  */
 #include "document.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define PROPS_INITIAL_CAPACITY 4
@@ -29,7 +30,10 @@ struct connrt_document {
     size_t len;
     struct prop_list props;
     struct prop_list tracked;
-    const char *origin;
+    const char *origin;  /* arena copy, or borrowed when origin_borrowed */
+    size_t origin_line;  /* > 0: origin reads "origin:line" */
+    const char *origin_text; /* arena: "origin:line", formatted on demand */
+    int origin_borrowed;
     size_t seq;
 };
 
@@ -104,7 +108,10 @@ connrt_document_t *connrt_document_clone(connrt_arena_t *arena, const connrt_doc
     copy->arena = arena;
     if (!same) {
         copy->payload = payload_copy(arena, doc->payload, doc->len);
-        copy->origin = connrt_arena_strdup(arena, doc->origin);
+        copy->origin_text = NULL;
+        if (!doc->origin_borrowed) {
+            copy->origin = connrt_arena_strdup(arena, doc->origin);
+        }
         if (copy->payload == NULL || (doc->origin != NULL && copy->origin == NULL)) {
             return NULL;
         }
@@ -160,6 +167,31 @@ static int list_grow(connrt_arena_t *arena, struct prop_list *list)
     return 0;
 }
 
+/* Names set on nearly every document: stored as these static strings
+ * rather than copied into the arena once per document. */
+static const struct {
+    const char *name;
+    size_t len;
+} well_known_names[] = {
+#define NAME(s) {s, sizeof(s) - 1}
+    NAME("kafka.topic"),           NAME("kafka.partition"),     NAME("kafka.offset"),
+    NAME("kafka.key"),             NAME("kafka.timestamp"),     NAME("connector.kafka.topic"),
+    NAME("connector.kafka.key"),   NAME("file.name"),           NAME("connrt.error"),
+#undef NAME
+};
+
+/* `name` for a new property: a well-known static string, or an arena copy. */
+static const char *name_copy(connrt_arena_t *arena, const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < sizeof(well_known_names) / sizeof(well_known_names[0]); i++) {
+        if (well_known_names[i].len == len && memcmp(well_known_names[i].name, name, len) == 0) {
+            return well_known_names[i].name;
+        }
+    }
+    return connrt_arena_strndup(arena, name, len);
+}
+
 static int list_set(connrt_arena_t *arena, struct prop_list *list, const char *name,
                     const char *value)
 {
@@ -178,11 +210,11 @@ static int list_set(connrt_arena_t *arena, struct prop_list *list, const char *n
     if (list->count == list->capacity && list_grow(arena, list) != 0) {
         return -1;
     }
-    char *name_copy = connrt_arena_strdup(arena, name);
-    if (name_copy == NULL) {
+    const char *stored_name = name_copy(arena, name);
+    if (stored_name == NULL) {
         return -1;
     }
-    list->items[list->count].name = name_copy;
+    list->items[list->count].name = stored_name;
     list->items[list->count].value = value_copy;
     list->count++;
     return 0;
@@ -257,13 +289,49 @@ void connrt_document_tracked_at(const connrt_document_t *doc, size_t i, const ch
 
 const char *connrt_document_origin(const connrt_document_t *doc)
 {
-    return doc->origin;
+    if (doc->origin_line == 0 || doc->origin == NULL) {
+        return doc->origin;
+    }
+    if (doc->origin_text == NULL) {
+        /* Formatted once, into the document's own arena (a cache, hence the
+         * cast); on no memory the bare origin still says where. */
+        int n = snprintf(NULL, 0, "%s:%zu", doc->origin, doc->origin_line);
+        char *text = n > 0 ? connrt_arena_alloc(doc->arena, (size_t)n + 1) : NULL;
+        if (text == NULL) {
+            return doc->origin;
+        }
+        snprintf(text, (size_t)n + 1, "%s:%zu", doc->origin, doc->origin_line);
+        ((connrt_document_t *)doc)->origin_text = text;
+    }
+    return doc->origin_text;
 }
 
 void connrt_document_set_origin(connrt_document_t *doc, const char *origin)
 {
     /* On no memory the origin stays unknown: it only decorates messages. */
     doc->origin = connrt_arena_strdup(doc->arena, origin);
+    doc->origin_line = 0;
+    doc->origin_text = NULL;
+    doc->origin_borrowed = 0;
+}
+
+void connrt_document_set_origin_ref(connrt_document_t *doc, const char *origin, size_t line)
+{
+    doc->origin = origin;
+    doc->origin_line = line;
+    doc->origin_text = NULL;
+    doc->origin_borrowed = 1;
+}
+
+int connrt_document_has_origin(const connrt_document_t *doc)
+{
+    return doc->origin != NULL;
+}
+
+const char *connrt_document_origin_source(const connrt_document_t *doc, size_t *line)
+{
+    *line = doc->origin != NULL ? doc->origin_line : 0;
+    return doc->origin;
 }
 
 size_t connrt_document_seq(const connrt_document_t *doc)

@@ -36,6 +36,14 @@ void connrt_document_tracked_at(const connrt_document_t *doc, size_t i, const ch
  * arena). Set by input readers; NULL when unknown. */
 const char *connrt_document_origin(const connrt_document_t *doc);
 void connrt_document_set_origin(connrt_document_t *doc, const char *origin);
+/* The same without a copy per document: `origin` is borrowed and must
+ * outlive the document; with `line` > 0 the origin reads "ORIGIN:LINE",
+ * formatted only when asked for (most documents never are). */
+void connrt_document_set_origin_ref(connrt_document_t *doc, const char *origin, size_t line);
+int connrt_document_has_origin(const connrt_document_t *doc);
+/* The origin unformatted: its source (borrowed, as connrt_document_origin)
+ * and in *line its line (0: none). For execution history. */
+const char *connrt_document_origin_source(const connrt_document_t *doc, size_t *line);
 
 /* Sequence number within the execution (1-based), set by the engine. */
 size_t connrt_document_seq(const connrt_document_t *doc);

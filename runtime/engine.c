@@ -22,6 +22,7 @@
 #include "document.h"
 #include "json_pointer.h"
 #include "output.h"
+#include "recorder.h"
 
 #define CHUNK_PROPERTY "execution.max.documents.in.flight"
 /* TODO: make this a container property; a chunk also ends when its arena
@@ -31,7 +32,13 @@
 #define FILE_NAME_PROPERTY "file.name"
 #define REASON_SIZE 1024
 
-enum doc_outcome { OUTCOME_NONE = 0, OUTCOME_SUCCESS, OUTCOME_APP_ERROR, OUTCOME_FAILURE };
+/* The history's values, so that an outcome is recorded as it is. */
+enum doc_outcome {
+    OUTCOME_NONE = 0,
+    OUTCOME_SUCCESS = CONNRT_HISTORY_SUCCESS,
+    OUTCOME_APP_ERROR = CONNRT_HISTORY_APPLICATION_ERROR,
+    OUTCOME_FAILURE = CONNRT_HISTORY_FAILURE
+};
 
 struct slot {
     connrt_document_t *doc;
@@ -63,16 +70,19 @@ struct engine {
     connrt_input_t *input;
     connrt_output_t *output;
     connrt_arena_t *arena;
-    connrt_batch_t *batch;
+    connrt_batch_t *batch;  /* inputs of connector steps */
+    connrt_batch_t *source; /* what a start operation emits, streamed in chunks */
     struct slot *slots;
     size_t nslots, slots_cap;
     struct index_list live, next, errors;
     size_t chunk_documents;
     size_t next_seq;
     size_t entered; /* documents that entered, checked against outcomes */
+    size_t not_processed; /* emitted after a failure stopped the process */
     struct connrt_engine_counts counts;
     int stopped; /* read no further input: an operation, the input or output failed */
     int failed;  /* exit status 3 */
+    connrt_recorder_t *recorder; /* history and log of the execution; NULL: none */
 };
 
 /* ------------------------------------------------------------------ lists */
@@ -103,6 +113,16 @@ static int compare_index(const void *a, const void *b)
 {
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
     return (x > y) - (x < y);
+}
+
+static int list_sorted(const struct index_list *l)
+{
+    for (size_t i = 1; i < l->count; i++) {
+        if (l->items[i - 1] > l->items[i]) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 static void list_sort(struct index_list *l)
@@ -171,6 +191,7 @@ static void app_error(struct engine *e, size_t idx, const char *step, const char
 static void fail_operation(struct engine *e, const char *what)
 {
     fprintf(e->report, "connrt: %s\n", what);
+    connrt_recorder_failure(e->recorder, what);
     e->stopped = 1;
     e->failed = 1;
 }
@@ -203,6 +224,10 @@ static const char *assignment_value(const struct connrt_def_assignment *a,
         if (connrt_json_pointer_get(*root, a->argument, &found, why, sizeof(why)) != 0) {
             snprintf(reason, reason_size, "json-pointer '%s': %s", a->argument, why);
             return NULL;
+        }
+        if (json_is_string(found)) {
+            /* Borrowed from *root, which lives until the property is set. */
+            return json_string_value(found);
         }
         *owned = connrt_json_value_text(found);
         if (*owned == NULL) {
@@ -275,13 +300,13 @@ static void step_set_properties(struct engine *e, const struct step_rt *st,
 /* ---------------------------------------------------------------- connector */
 
 /* Emitted documents are new documents that flow on from this step. */
-static void take_emitted(struct engine *e, const struct step_rt *st, struct index_list *next,
-                         int in_error_branch)
+static void take_emitted(struct engine *e, const struct step_rt *st, connrt_batch_t *batch,
+                         struct index_list *next, int in_error_branch)
 {
-    size_t n = connrt_batch_emitted_count(e->batch);
+    size_t n = connrt_batch_emitted_count(batch);
     for (size_t i = 0; i < n; i++) {
         const char *message;
-        connrt_document_t *doc = connrt_batch_emitted_at(e->batch, i, &message);
+        connrt_document_t *doc = connrt_batch_emitted_at(batch, i, &message);
         size_t idx = add_slot(e, doc);
         if (idx == (size_t)-1) {
             e->entered++;
@@ -290,8 +315,8 @@ static void take_emitted(struct engine *e, const struct step_rt *st, struct inde
             fail_operation(e, "out of memory taking an emitted document");
             continue;
         }
-        if (connrt_document_origin(doc) == NULL) {
-            connrt_document_set_origin(doc, st->name);
+        if (!connrt_document_has_origin(doc)) {
+            connrt_document_set_origin_ref(doc, st->name, 0);
         }
         if (message != NULL) {
             app_error(e, idx, st->name, message, in_error_branch);
@@ -351,7 +376,7 @@ static void step_connector(struct engine *e, const struct step_rt *st, struct in
     }
     e->next.count = 0;
     size_t missing = take_results(e, st, list, &e->next, in_error_branch);
-    take_emitted(e, st, &e->next, in_error_branch);
+    take_emitted(e, st, e->batch, &e->next, in_error_branch);
     if (rc != 0) {
         snprintf(what, sizeof(what), "operation '%s' failed: %s (%zu of %zu documents without a "
                  "result)", st->name, errstr, missing, list->count);
@@ -400,7 +425,14 @@ static void step_output(struct engine *e, struct index_list *list, int in_error_
         return;
     }
     /* Without <on-error>, errors so far go to the output with the flowing
-     * documents, in input order. */
+     * documents, in input order. Without errors, the flowing documents
+     * usually are in order already: no merge needed. */
+    if (e->errors.count == 0 && list_sorted(list)) {
+        for (size_t i = 0; i < list->count; i++) {
+            write_slot(e, list->items[i]);
+        }
+        return;
+    }
     for (size_t i = 0; i < list->count; i++) {
         if (list_push(&e->errors, list->items[i]) != 0) {
             write_slot(e, list->items[i]);
@@ -493,8 +525,10 @@ static void count_outcomes(struct engine *e)
             e->counts.failures++;
             e->failed = 1;
         }
+        connrt_recorder_document(e->recorder, s->doc, s->outcome, s->error);
     }
     e->counts.documents += e->nslots;
+    connrt_recorder_chunk_end(e->recorder);
 }
 
 static void process_chunk(struct engine *e)
@@ -587,12 +621,55 @@ static void run_from_input(struct engine *e)
     }
 }
 
+/* Emitted documents of the start operation go through the process. After
+ * a failure stopped it, they are counted as failures instead. */
+static void pass_emitted_on(struct engine *e)
+{
+    take_emitted(e, &e->main_steps[0], e->source, &e->live, 0);
+    if (!e->stopped) {
+        process_chunk(e);
+        return;
+    }
+    for (size_t i = 0; i < e->live.count; i++) {
+        e->slots[e->live.items[i]].outcome = OUTCOME_FAILURE;
+    }
+    e->not_processed += e->live.count;
+    e->live.count = 0;
+    e->errors.count = 0;
+    count_outcomes(e);
+}
+
+/* The start operation has emitted a chunk: pass it on now and free it, so
+ * that memory stays flat however many documents it emits. */
+static void stream_emitted(void *opaque, connrt_batch_t *batch)
+{
+    struct engine *e = opaque;
+    (void)batch;
+    pass_emitted_on(e);
+    chunk_reset(e);
+}
+
 static void run_from_operation(struct engine *e)
 {
+    const struct step_rt *st = &e->main_steps[0];
+    char errstr[REASON_SIZE] = "";
+    char what[2 * REASON_SIZE];
     chunk_reset(e);
     /* A source operation: an empty batch in, emitted documents out. */
-    step_connector(e, &e->main_steps[0], &e->live, 0);
-    process_chunk(e);
+    connrt_batch_set_emit_hook(e->source, e->chunk_documents, CHUNK_MAX_BYTES, stream_emitted,
+                               e);
+    int rc = st->op->op->execute(st->op->ctx, e->source, errstr, sizeof(errstr));
+    connrt_batch_set_emit_hook(e->source, 0, 0, NULL, NULL);
+    pass_emitted_on(e);
+    if (rc != 0) {
+        snprintf(what, sizeof(what), "operation '%s' failed: %s", st->name,
+                 errstr[0] != '\0' ? errstr : "no reason given");
+        fail_operation(e, what);
+    }
+    if (e->not_processed > 0) {
+        fprintf(e->report, "connrt: %zu more documents of '%s' were not processed because of "
+                "the failure above\n", e->not_processed, st->name);
+    }
 }
 
 /* -------------------------------------------------------------- preparation */
@@ -725,7 +802,8 @@ static int prepare(struct engine *e)
     }
     e->arena = connrt_arena_new();
     e->batch = e->arena ? connrt_batch_new(e->arena) : NULL;
-    if (e->batch == NULL) {
+    e->source = e->arena ? connrt_batch_new(e->arena) : NULL;
+    if (e->batch == NULL || e->source == NULL) {
         fprintf(e->report, "connrt: out of memory\n");
         return CONNRT_EXIT_FAILURE;
     }
@@ -744,6 +822,7 @@ static void release(struct engine *e)
     e->output = NULL;
     connrt_input_close(e->input);
     connrt_batch_destroy(e->batch);
+    connrt_batch_destroy(e->source);
     connrt_arena_destroy(e->arena);
     free(e->slots);
     free(e->live.items);
@@ -792,6 +871,7 @@ int connrt_engine_run(connrt_container_t *container, const connrt_definitions_t 
     e.report = e.opts->report ? e.opts->report : stderr;
     int status = prepare(&e);
     if (status == CONNRT_EXIT_OK) {
+        e.recorder = connrt_recorder_begin(container, process->id);
         if (e.input != NULL) {
             run_from_input(&e);
         } else {
@@ -814,6 +894,7 @@ int connrt_engine_run(connrt_container_t *container, const connrt_definitions_t 
             status = CONNRT_EXIT_APPLICATION_ERRORS;
         }
     }
+    connrt_recorder_end(e.recorder, status, &e.counts);
     if (counts != NULL) {
         *counts = e.counts;
     }

@@ -14,6 +14,7 @@
 #include "../properties/settings.h"
 #include "batch.h"
 #include "document.h"
+#include "log.h"
 
 #define LOG_LINE_SIZE 1024
 
@@ -27,23 +28,8 @@ void connrt_host_set_log_level(connrt_log_level_t level)
     atomic_store(&log_level, (int)level);
 }
 
-static const char *level_name(connrt_log_level_t level)
-{
-    switch (level) {
-    case CONNRT_LOG_ERROR:
-        return "ERROR";
-    case CONNRT_LOG_WARNING:
-        return "WARNING";
-    case CONNRT_LOG_INFO:
-        return "INFO";
-    case CONNRT_LOG_DEBUG:
-        return "DEBUG";
-    }
-    return "LOG";
-}
-
-/* Formats the whole line first and writes it with one call, so lines of
- * concurrent threads do not interleave. */
+/* Formats the whole message first; log.c writes each line with one call,
+ * so lines of concurrent threads do not interleave. */
 static void host_log_v(connrt_log_level_t level, const char *component_id, const char *fmt,
                        va_list ap)
 {
@@ -63,11 +49,7 @@ static void host_log_v(connrt_log_level_t level, const char *component_id, const
     if (n < 0) {
         msg = "(unprintable log message)";
     }
-    if (component_id != NULL && component_id[0] != '\0') {
-        fprintf(stderr, "connrt[%s] %s: %s\n", level_name(level), component_id, msg);
-    } else {
-        fprintf(stderr, "connrt[%s] %s\n", level_name(level), msg);
-    }
+    connrt_log_write(level, component_id, msg);
     if (msg != stack && n >= 0) {
         free(msg);
     }

@@ -21,6 +21,10 @@ static const struct command commands[] = {
     {"test-connection", connrt_cmd_test_connection,
      "test-connection FILES... --connection ID [--container DIR]"},
     {"describe", connrt_cmd_describe, "describe [CONNECTOR] [--json|--markdown] [--container DIR]"},
+    {"executions", connrt_cmd_executions,
+     "executions [DIR | --container DIR] [--process ID] [--status STATUS] "
+     "[--since TIME|DURATION] [--tracked NAME=VALUE] [--documents EXECUTION_ID] [--limit N] "
+     "[--json]"},
     {"embedded-cluster", connrt_cmd_embedded_cluster,
      "embedded-cluster [--brokers N] [--topic NAME:PARTITIONS]..."},
     {NULL, NULL, NULL},

@@ -11,6 +11,7 @@
 #include "output.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,16 +27,16 @@ enum field_kind {
 };
 
 static const struct kafka_field {
-    const char *field;
+    const char *key;     /* ,"field": as written */
     const char *tracked; /* name, or prefix for FIELD_HEADERS */
     enum field_kind kind;
 } kafka_fields[] = {
-    {"key", "kafka.key", FIELD_STRING},
-    {"topic", "kafka.topic", FIELD_STRING},
-    {"partition", "kafka.partition", FIELD_NUMBER},
-    {"offset", "kafka.offset", FIELD_NUMBER},
-    {"timestamp", "kafka.timestamp", FIELD_NUMBER},
-    {"headers", "kafka.header.", FIELD_HEADERS},
+    {",\"key\":", "kafka.key", FIELD_STRING},
+    {",\"topic\":", "kafka.topic", FIELD_STRING},
+    {",\"partition\":", "kafka.partition", FIELD_NUMBER},
+    {",\"offset\":", "kafka.offset", FIELD_NUMBER},
+    {",\"timestamp\":", "kafka.timestamp", FIELD_NUMBER},
+    {",\"headers\":", "kafka.header.", FIELD_HEADERS},
 };
 
 struct buffer {
@@ -52,10 +53,11 @@ struct connrt_output {
     size_t count;
 };
 
-static void buf_reserve(struct buffer *b, size_t more)
+/* Grow the buffer for `more` bytes. Returns 0, or -1 (b->failed). */
+static int buf_grow(struct buffer *b, size_t more)
 {
-    if (b->failed || b->len + more <= b->cap) {
-        return;
+    if (b->failed) {
+        return -1;
     }
     size_t cap = b->cap ? b->cap : 4096;
     while (cap < b->len + more) {
@@ -64,25 +66,33 @@ static void buf_reserve(struct buffer *b, size_t more)
     char *grown = realloc(b->data, cap);
     if (grown == NULL) {
         b->failed = 1;
-        return;
+        return -1;
     }
     b->data = grown;
     b->cap = cap;
+    return 0;
 }
 
-static void buf_put(struct buffer *b, const void *s, size_t n)
+/* Room for `more` bytes. Returns 0, or -1 (and b->failed) on no memory.
+ * Inline: it runs for every piece of every line. */
+static inline int buf_reserve(struct buffer *b, size_t more)
 {
-    buf_reserve(b, n);
-    if (!b->failed) {
+    if (b->len + more <= b->cap && !b->failed) {
+        return 0;
+    }
+    return buf_grow(b, more);
+}
+
+static inline void buf_put(struct buffer *b, const void *s, size_t n)
+{
+    if (buf_reserve(b, n) == 0) {
         memcpy(b->data + b->len, s, n);
         b->len += n;
     }
 }
 
-static void buf_puts(struct buffer *b, const char *s)
-{
-    buf_put(b, s, strlen(s));
-}
+/* A string literal: its length is known at compile time. */
+#define BUF_LIT(b, lit) buf_put((b), (lit), sizeof(lit) - 1)
 
 /* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
  * surrogates, at most U+10FFFF), or 0 when it is not valid. */
@@ -118,119 +128,150 @@ static size_t utf8_sequence(const unsigned char *s, size_t n)
     return len;
 }
 
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        if (s[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len = utf8_sequence(s + i, n - i);
-        if (len == 0) {
-            return 0;
-        }
-        i += len;
-    }
-    return 1;
-}
-
+/* Bytes that cannot go into a JSON string as they are: control
+ * characters, '"' and '\\'; bytes >= 0x80 are checked as UTF-8. */
 static int needs_escape(unsigned char c)
 {
     return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
 }
 
-static void put_escape(struct buffer *b, unsigned char c)
+#define BYTES_01 0x0101010101010101ull
+#define BYTES_80 0x8080808080808080ull
+
+/* Whether none of the 8 bytes at s needs_escape (SWAR: a byte below 0x20,
+ * equal to '"' or '\\', or with its high bit set marks the word). */
+static int plain8(const unsigned char *s)
 {
-    static const char hex[] = "0123456789abcdef";
-    char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
-    size_t n = 2;
-    switch (c) {
-    case '"':
-        esc[1] = '"';
-        break;
-    case '\\':
-        esc[1] = '\\';
-        break;
-    case '\n':
-        esc[1] = 'n';
-        break;
-    case '\r':
-        esc[1] = 'r';
-        break;
-    case '\t':
-        esc[1] = 't';
-        break;
-    case '\b':
-        esc[1] = 'b';
-        break;
-    case '\f':
-        esc[1] = 'f';
-        break;
-    default:
-        memcpy(esc + 1, "u00", 3);
-        esc[4] = hex[c >> 4];
-        esc[5] = hex[c & 0xf];
-        n = 6;
-    }
-    buf_put(b, esc, n);
+    uint64_t x;
+    memcpy(&x, s, sizeof(x));
+    uint64_t quote = x ^ (BYTES_01 * '"');
+    uint64_t backslash = x ^ (BYTES_01 * '\\');
+    uint64_t marks = ((x - BYTES_01 * 0x20) & ~x) | ((quote - BYTES_01) & ~quote) |
+                     ((backslash - BYTES_01) & ~backslash) | x;
+    return (marks & BYTES_80) == 0;
 }
 
-/* A JSON string literal of `n` bytes of `s`. */
-static void put_string(struct buffer *b, const char *str, size_t n)
+/* Where the run of bytes that need no escape, from s[i], ends. */
+static size_t plain_run(const unsigned char *s, size_t i, size_t n)
+{
+    while (i + 8 <= n && plain8(s + i)) {
+        i += 8;
+    }
+    while (i < n && !needs_escape(s[i])) {
+        i++;
+    }
+    return i;
+}
+
+/* Writes the escape of ASCII byte c at o; returns its length. */
+static size_t escape_ascii(char *o, unsigned char c)
+{
+    static const char hex[] = "0123456789abcdef";
+    o[0] = '\\';
+    switch (c) {
+    case '"':
+    case '\\':
+        o[1] = (char)c;
+        return 2;
+    case '\n':
+        o[1] = 'n';
+        return 2;
+    case '\r':
+        o[1] = 'r';
+        return 2;
+    case '\t':
+        o[1] = 't';
+        return 2;
+    case '\b':
+        o[1] = 'b';
+        return 2;
+    case '\f':
+        o[1] = 'f';
+        return 2;
+    default:
+        memcpy(o + 1, "u00", 3);
+        o[4] = hex[c >> 4];
+        o[5] = hex[c & 0xf];
+        return 6;
+    }
+}
+
+/* Input bytes escaped per reserve: the worst case (6 output bytes per
+ * input byte) of a slice is reserved at once, then written unchecked. */
+#define ESCAPE_SLICE ((size_t)64 * 1024)
+
+/*
+ * The JSON string literal of the `n` bytes at `str`. Invalid UTF-8 becomes
+ * U+FFFD, or, with `strict`, makes it return 1 with what was written so far
+ * left for the caller to rewind. Returns 0, 1, or -1 on no memory.
+ */
+static int put_string(struct buffer *b, const char *str, size_t n, int strict)
 {
     const unsigned char *s = (const unsigned char *)str;
-    buf_put(b, "\"", 1);
     size_t i = 0;
+    BUF_LIT(b, "\"");
     while (i < n) {
-        size_t run = i;
-        while (run < n && !needs_escape(s[run])) {
-            run++;
+        size_t slice_end = n - i > ESCAPE_SLICE ? i + ESCAPE_SLICE : n;
+        /* +4: a UTF-8 sequence may start just before slice_end. */
+        if (buf_reserve(b, 6 * (slice_end - i) + 4 * 6) != 0) {
+            return -1;
         }
-        buf_put(b, s + i, run - i);
-        i = run;
-        if (i == n) {
-            break;
+        char *o = b->data + b->len;
+        while (i < slice_end) {
+            size_t run = plain_run(s, i, slice_end);
+            memcpy(o, s + i, run - i);
+            o += run - i;
+            i = run;
+            if (i == slice_end) {
+                break;
+            }
+            if (s[i] < 0x80) {
+                o += escape_ascii(o, s[i]);
+                i++;
+                continue;
+            }
+            size_t len = utf8_sequence(s + i, n - i);
+            if (len == 0 && strict) {
+                b->len = (size_t)(o - b->data);
+                return 1;
+            }
+            if (len == 0) {
+                memcpy(o, "\\ufffd", 6);
+                o += 6;
+                i++;
+            } else {
+                memcpy(o, s + i, len);
+                o += len;
+                i += len;
+            }
         }
-        if (s[i] < 0x80) {
-            put_escape(b, s[i]);
-            i++;
-            continue;
-        }
-        size_t len = utf8_sequence(s + i, n - i);
-        if (len == 0) {
-            buf_puts(b, "\\ufffd");
-            i++;
-        } else {
-            buf_put(b, s + i, len);
-            i += len;
-        }
+        b->len = (size_t)(o - b->data);
     }
-    buf_put(b, "\"", 1);
+    BUF_LIT(b, "\"");
+    return b->failed ? -1 : 0;
 }
 
 static void put_cstring(struct buffer *b, const char *s)
 {
-    put_string(b, s, strlen(s));
+    put_string(b, s, strlen(s), 0);
 }
 
 /* "name": (with a leading comma unless first) */
 static void put_key(struct buffer *b, const char *name, int *first)
 {
     if (!*first) {
-        buf_put(b, ",", 1);
+        BUF_LIT(b, ",");
     }
     *first = 0;
     put_cstring(b, name);
-    buf_put(b, ":", 1);
+    BUF_LIT(b, ":");
 }
 
 static void put_base64(struct buffer *b, const unsigned char *s, size_t n)
 {
     static const char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    buf_reserve(b, (n + 2) / 3 * 4 + 2);
-    if (b->failed) {
+    if (buf_reserve(b, (n + 2) / 3 * 4 + 2) != 0) {
         return;
     }
     char *o = b->data + b->len;
@@ -275,48 +316,60 @@ static int is_json_integer(const char *s)
     return 1;
 }
 
-static void put_headers(struct buffer *b, const connrt_document_t *doc, const char *prefix,
-                        const char *field, int *first)
+static void put_headers(struct buffer *b, const connrt_document_t *doc, const char *prefix)
 {
     size_t plen = strlen(prefix);
-    int opened = 0, hfirst = 1;
+    int first = 1;
+    size_t count = connrt_document_tracked_count(doc);
+    BUF_LIT(b, ",\"headers\":{");
+    for (size_t i = 0; i < count; i++) {
+        const char *name, *value;
+        connrt_document_tracked_at(doc, i, &name, &value);
+        if (strncmp(name, prefix, plen) == 0) {
+            put_key(b, name + plen, &first);
+            put_cstring(b, value);
+        }
+    }
+    BUF_LIT(b, "}");
+}
+
+/* The kafka.* fields, found in one pass over the tracked properties. */
+static void put_kafka_fields(struct buffer *b, const connrt_document_t *doc)
+{
+    enum { NFIELDS = sizeof(kafka_fields) / sizeof(kafka_fields[0]) };
+    const char *values[NFIELDS] = {0};
     size_t count = connrt_document_tracked_count(doc);
     for (size_t i = 0; i < count; i++) {
         const char *name, *value;
         connrt_document_tracked_at(doc, i, &name, &value);
-        if (strncmp(name, prefix, plen) != 0) {
+        if (strncmp(name, "kafka.", 6) != 0) {
             continue;
         }
-        if (!opened) {
-            put_key(b, field, first);
-            buf_put(b, "{", 1);
-            opened = 1;
+        for (size_t k = 0; k < NFIELDS; k++) {
+            const struct kafka_field *f = &kafka_fields[k];
+            int match = f->kind == FIELD_HEADERS
+                            ? strncmp(name, f->tracked, strlen(f->tracked)) == 0
+                            : strcmp(name, f->tracked) == 0;
+            if (match && values[k] == NULL) {
+                values[k] = value;
+                break;
+            }
         }
-        put_key(b, name + plen, &hfirst);
-        put_cstring(b, value);
     }
-    if (opened) {
-        buf_put(b, "}", 1);
-    }
-}
-
-static void put_kafka_fields(struct buffer *b, const connrt_document_t *doc, int *first)
-{
-    for (size_t i = 0; i < sizeof(kafka_fields) / sizeof(kafka_fields[0]); i++) {
-        const struct kafka_field *f = &kafka_fields[i];
+    for (size_t k = 0; k < NFIELDS; k++) {
+        const struct kafka_field *f = &kafka_fields[k];
+        if (values[k] == NULL) {
+            continue;
+        }
         if (f->kind == FIELD_HEADERS) {
-            put_headers(b, doc, f->tracked, f->field, first);
+            put_headers(b, doc, f->tracked);
             continue;
         }
-        const char *value = connrt_document_get_tracked(doc, f->tracked);
-        if (value == NULL) {
-            continue;
-        }
-        put_key(b, f->field, first);
-        if (f->kind == FIELD_NUMBER && is_json_integer(value)) {
-            buf_puts(b, value);
+        buf_put(b, f->key, strlen(f->key));
+        if (f->kind == FIELD_NUMBER && is_json_integer(values[k])) {
+            buf_put(b, values[k], strlen(values[k]));
         } else {
-            put_cstring(b, value);
+            put_cstring(b, values[k]);
         }
     }
 }
@@ -328,42 +381,40 @@ static void put_object(struct buffer *b, const connrt_document_t *doc, size_t co
                        pair_at_fn at)
 {
     int first = 1;
-    buf_put(b, "{", 1);
+    BUF_LIT(b, "{");
     for (size_t i = 0; i < count; i++) {
         const char *name, *value;
         at(doc, i, &name, &value);
         put_key(b, name, &first);
         put_cstring(b, value);
     }
-    buf_put(b, "}", 1);
+    BUF_LIT(b, "}");
 }
 
 static void put_document(struct buffer *b, const connrt_document_t *doc, const char *error)
 {
-    int first = 1;
     size_t len;
     const unsigned char *payload = connrt_document_payload(doc, &len);
-    buf_put(b, "{", 1);
-    put_key(b, "value", &first);
-    if (utf8_valid(payload, len)) {
-        put_string(b, (const char *)payload, len);
-    } else {
+    BUF_LIT(b, "{\"value\":");
+    size_t start = b->len;
+    if (put_string(b, (const char *)payload, len, 1) == 1) {
+        /* Not UTF-8: rewrite the value as base64, so no byte is lost. */
+        b->len = start;
         put_base64(b, payload, len);
-        put_key(b, "value_encoding", &first);
-        buf_puts(b, "\"base64\"");
+        BUF_LIT(b, ",\"value_encoding\":\"base64\"");
     }
-    put_kafka_fields(b, doc, &first);
-    put_key(b, "properties", &first);
+    put_kafka_fields(b, doc);
+    BUF_LIT(b, ",\"properties\":");
     put_object(b, doc, connrt_document_property_count(doc), connrt_document_property_at);
-    put_key(b, "tracked", &first);
+    BUF_LIT(b, ",\"tracked\":");
     put_object(b, doc, connrt_document_tracked_count(doc), connrt_document_tracked_at);
-    put_key(b, "outcome", &first);
-    buf_puts(b, error ? "\"application_error\"" : "\"success\"");
     if (error != NULL) {
-        put_key(b, "error", &first);
+        BUF_LIT(b, ",\"outcome\":\"application_error\",\"error\":");
         put_cstring(b, error);
+        BUF_LIT(b, "}\n");
+    } else {
+        BUF_LIT(b, ",\"outcome\":\"success\"}\n");
     }
-    buf_put(b, "}\n", 2);
 }
 
 static connrt_output_t *output_new(FILE *fp, int owns_fp, const char *name)

@@ -16,6 +16,12 @@ else
 fi
 out=${OUT_DIR:-$(mktemp -d /tmp/connrt-quickstart.XXXXXX)}
 mkdir -p "$out"
+# Run in a copy of the container so history (data/) and logs (logs/) never
+# land in the source tree or a read-only install.
+container="$out/container"
+rm -rf "$container"
+mkdir -p "$container"
+cp -R "$here/container.properties" "$here/deploy" "$container/"
 
 # The cluster lives as long as this script; its first stdout line is the bootstrap list.
 coproc CLUSTER { exec "$connrt" embedded-cluster --topic orders:4; }
@@ -25,13 +31,15 @@ export KAFKA_BOOTSTRAP
 echo "== embedded Kafka cluster at $KAFKA_BOOTSTRAP"
 
 echo "== produce: connrt run --process orders-to-kafka --input input/orders.jsonl"
-"$connrt" run --container "$here" --process orders-to-kafka \
+"$connrt" run --container "$container" --process orders-to-kafka \
     --input "$here/input/orders.jsonl" --output "$out/produced.jsonl"
 echo "   first result:"
 head -n 1 "$out/produced.jsonl"
 
 echo "== consume: connrt run --process read-orders"
-"$connrt" run --container "$here" --process read-orders --output "$out/consumed.jsonl"
+"$connrt" run --container "$container" --process read-orders --output "$out/consumed.jsonl"
 echo "   first 3 documents (value, key, topic, partition, offset, tracked properties):"
 head -n 3 "$out/consumed.jsonl"
 echo "== $(wc -l < "$out/consumed.jsonl") documents read back; all output in $out"
+echo "== execution history of the container:"
+"$connrt" executions --container "$container" --limit 5

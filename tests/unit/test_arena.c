@@ -83,6 +83,74 @@ static void arena_reset__after_use__used_is_zero_and_alloc_works(void **state)
     connrt_arena_destroy(a);
 }
 
+static void arena_generation__reset_or_other_arena__differs(void **state)
+{
+    (void)state;
+    connrt_arena_t *a = connrt_arena_new();
+    connrt_arena_t *b = connrt_arena_new();
+    size_t g = connrt_arena_generation(a);
+    assert_int_not_equal(g, connrt_arena_generation(b));
+    assert_non_null(connrt_arena_alloc(a, 10));
+    assert_int_equal(connrt_arena_generation(a), g);
+    connrt_arena_reset(a);
+    assert_int_not_equal(connrt_arena_generation(a), g);
+    assert_int_not_equal(connrt_arena_generation(a), connrt_arena_generation(b));
+    connrt_arena_destroy(a);
+    connrt_arena_destroy(b);
+}
+
+static void document_origin_ref__line__formatted_on_demand(void **state)
+{
+    (void)state;
+    connrt_arena_t *a = connrt_arena_new();
+    connrt_document_t *d = connrt_document_new(a, "x", 1);
+    assert_false(connrt_document_has_origin(d));
+    assert_null(connrt_document_origin(d));
+    connrt_document_set_origin_ref(d, "orders.jsonl", 42);
+    assert_true(connrt_document_has_origin(d));
+    assert_string_equal(connrt_document_origin(d), "orders.jsonl:42");
+    connrt_document_set_origin_ref(d, "consume-orders", 0);
+    assert_string_equal(connrt_document_origin(d), "consume-orders");
+    connrt_arena_destroy(a);
+}
+
+static size_t hook_calls;
+static size_t hook_seen;
+
+/* Takes the emitted documents on, as the engine does: checks and counts. */
+static void count_emitted(void *opaque, connrt_batch_t *batch)
+{
+    assert_ptr_equal(opaque, &hook_calls);
+    hook_calls++;
+    hook_seen += connrt_batch_emitted_count(batch);
+    connrt_arena_reset(connrt_batch_arena(batch));
+}
+
+static void batch_emit_hook__limit_reached__called_before_next_emit(void **state)
+{
+    (void)state;
+    connrt_arena_t *a = connrt_arena_new();
+    connrt_batch_t *b = connrt_batch_new(a);
+    hook_calls = hook_seen = 0;
+    connrt_batch_set_emit_hook(b, 3, (size_t)1 << 30, count_emitted, &hook_calls);
+    for (int i = 0; i < 7; i++) {
+        connrt_document_t *d = connrt_batch_emit(b, "abc", 3, NULL);
+        assert_non_null(d);
+        /* The document just emitted stays usable until the next emit. */
+        assert_int_equal(connrt_document_set_tracked(d, "n", "1"), 0);
+    }
+    /* 7 emitted: handed on at the 4th and the 7th emit; one still waits. */
+    assert_int_equal(hook_calls, 2);
+    assert_int_equal(hook_seen, 6);
+    assert_int_equal(connrt_batch_emitted_count(b), 1);
+    connrt_batch_set_emit_hook(b, 0, 0, NULL, NULL);
+    assert_non_null(connrt_batch_emit(b, "d", 1, NULL));
+    assert_int_equal(connrt_batch_emitted_count(b), 2);
+    assert_int_equal(hook_calls, 2);
+    connrt_batch_destroy(b);
+    connrt_arena_destroy(a);
+}
+
 static void arena_destroy__null__no_op(void **state)
 {
     (void)state;
@@ -275,6 +343,9 @@ int main(void)
         cmocka_unit_test(arena_alloc__large_block__usable_and_counted),
         cmocka_unit_test(arena_strdup__copies__independent_of_source),
         cmocka_unit_test(arena_reset__after_use__used_is_zero_and_alloc_works),
+        cmocka_unit_test(arena_generation__reset_or_other_arena__differs),
+        cmocka_unit_test(document_origin_ref__line__formatted_on_demand),
+        cmocka_unit_test(batch_emit_hook__limit_reached__called_before_next_emit),
         cmocka_unit_test(arena_destroy__null__no_op),
         cmocka_unit_test(document_new__payload__copied_with_nul),
         cmocka_unit_test(document_set_property__replace__keeps_one_entry_in_order),

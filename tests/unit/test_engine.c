@@ -8,7 +8,10 @@
  * payload containing "bad"  -> application error "payload contains 'bad'";
  * payload containing "lost" -> no result at all (a broken connector);
  * payload containing "boom" -> the operation fails as a whole there.
- * The "source" operation (can_start) emits "s1", "s2" and an error record.
+ * The "source" operation (can_start) emits "s1", "s2" and an error record;
+ * "many" emits many_count documents "doc N" ("boom" as document many_boom),
+ * setting a tracked property on each right after emitting it, as Consume
+ * does.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -92,6 +95,25 @@ static int source_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t
     return 0;
 }
 
+static size_t many_count;
+static size_t many_boom;
+
+static int many_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size)
+{
+    (void)errstr, (void)errstr_size;
+    const struct connrt_host *h = ((struct echo_ctx *)ctx)->host;
+    for (size_t i = 1; i <= many_count; i++) {
+        char payload[32], seq[32];
+        snprintf(payload, sizeof(payload), i == many_boom ? "boom %zu" : "doc %zu", i);
+        snprintf(seq, sizeof(seq), "%zu", i);
+        connrt_document_t *d = h->batch_emit(batch, payload, strlen(payload), NULL);
+        if (d == NULL || h->doc_set_tracked(d, "kafka.offset", seq) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static const struct connrt_property_def no_properties[] = {
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL, NULL},
 };
@@ -113,6 +135,15 @@ static const struct connrt_operation echo_operations[] = {
      .context_size = sizeof(struct echo_ctx),
      .open = echo_open,
      .execute = source_execute,
+     .close = echo_close},
+    {.type = "many",
+     .kind = CONNRT_OP_BATCH,
+     .can_start = 1,
+     .description = "Emit many documents.",
+     .properties = no_properties,
+     .context_size = sizeof(struct echo_ctx),
+     .open = echo_open,
+     .execute = many_execute,
      .close = echo_close},
     {.type = NULL},
 };
@@ -151,6 +182,7 @@ static const char components_xml[] =
     "  <connection id=\"echo-conn\" connector=\"echo\"/>\n"
     "  <operation id=\"echo-op\" connection=\"echo-conn\" type=\"echo\"/>\n"
     "  <operation id=\"src\" connection=\"echo-conn\" type=\"source\"/>\n"
+    "  <operation id=\"many\" connection=\"echo-conn\" type=\"many\"/>\n"
     "</connrt>\n";
 
 struct fixture {
@@ -213,6 +245,8 @@ static int setup(void **state)
     }
     echo_calls = 0;
     echo_max_batch = 0;
+    many_count = 0;
+    many_boom = 0;
     *state = f;
     load_xml(f, "components.xml", components_xml);
     return 0;
@@ -543,6 +577,53 @@ static void run__start_operation__emitted_documents_flow_and_errors_reported(voi
                     "connrt: document 3 (src): application error at step 'src': malformed record");
 }
 
+static const char many_xml[] = "<connrt xmlns=\"urn:connrt:definitions:1\">\n"
+                               "  <process id=\"from-many\">\n"
+                               "    <start operation=\"many\"/>\n"
+                               "    <connector operation=\"echo-op\"/>\n"
+                               "    <output/>\n"
+                               "  </process>\n"
+                               "</connrt>\n";
+
+static void run__start_operation_emits_many__streamed_in_chunks_in_order(void **state)
+{
+    struct fixture *f = *state;
+    load_xml(f, "many.xml", many_xml);
+    many_count = 2503;
+    assert_int_equal(run(f, "from-many", NULL, NULL, CONNRT_INPUT_LINES, 100), CONNRT_EXIT_OK);
+    assert_int_equal(f->counts.documents, many_count);
+    assert_int_equal(f->counts.success, many_count);
+    /* Passed on while the operation still emits: never more than a chunk. */
+    assert_true(echo_max_batch <= 100);
+    assert_int_equal(echo_calls, 26);
+    assert_int_equal(f->nlines, many_count);
+    char expected[32];
+    for (size_t i = 1; i <= many_count; i++) {
+        snprintf(expected, sizeof(expected), "doc %zu", i);
+        assert_string_equal(field(f->lines[i - 1], "value"), expected);
+        assert_int_equal(json_integer_value(json_object_get(f->lines[i - 1], "offset")), i);
+    }
+}
+
+static void run__streamed_chunk_fails__rest_of_emitted_are_failures(void **state)
+{
+    struct fixture *f = *state;
+    load_xml(f, "many.xml", many_xml);
+    many_count = 2503;
+    many_boom = 150;
+    assert_int_equal(run(f, "from-many", NULL, NULL, CONNRT_INPUT_LINES, 100),
+                     CONNRT_EXIT_FAILURE);
+    assert_int_equal(f->counts.documents, many_count);
+    assert_int_equal(f->counts.success, 149);
+    assert_int_equal(f->counts.failures, many_count - 149);
+    assert_int_equal(f->nlines, 149);
+    assert_int_equal(echo_calls, 2);
+    assert_contains(f->report_text, "connrt: operation 'echo-op' failed: simulated outage "
+                                    "(51 of 100 documents without a result)");
+    assert_contains(f->report_text, "connrt: 2303 more documents of 'many' were not processed "
+                                    "because of the failure above");
+}
+
 static void run__jsonl_malformed_line__application_error_at_start(void **state)
 {
     struct fixture *f = *state;
@@ -633,6 +714,8 @@ int main(void)
         T(run__operation_leaves_input_without_result__failure),
         T(run__many_chunks__outcomes_exact_and_order_kept),
         T(run__start_operation__emitted_documents_flow_and_errors_reported),
+        T(run__start_operation_emits_many__streamed_in_chunks_in_order),
+        T(run__streamed_chunk_fails__rest_of_emitted_are_failures),
         T(run__jsonl_malformed_line__application_error_at_start),
         T(run__input_dir__file_name_and_from_property),
         T(run__file_name_without_dir__application_error),

@@ -106,6 +106,26 @@ static void input_lines__crlf_and_empty_lines__one_document_per_line(void **stat
     assert_null(d[0].error);
 }
 
+static void input_lines__line_longer_than_a_block__kept_whole(void **state)
+{
+    struct fixture *f = *state;
+    size_t big = 700 * 1024;
+    char *text = malloc(big + 16);
+    memset(text, 'x', big);
+    memcpy(text + big, "\r\nnext\r", 8);
+    const char *path = write_file(f, "big.txt", text, big + 8);
+    struct read_doc d[4];
+    assert_int_equal(read_all(f, path, CONNRT_INPUT_LINES, d, 4), 2);
+    size_t len;
+    const char *p = connrt_document_payload(d[0].doc, &len);
+    assert_int_equal(len, big);
+    assert_int_equal(p[0], 'x');
+    assert_int_equal(p[big - 1], 'x');
+    /* Without a newline, a final '\r' is data. */
+    assert_string_equal(payload(d[1].doc), "next\r");
+    free(text);
+}
+
 static void input_lines__trailing_newline__no_extra_document(void **state)
 {
     struct fixture *f = *state;
@@ -225,6 +245,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(input_lines__crlf_and_empty_lines__one_document_per_line,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(input_lines__line_longer_than_a_block__kept_whole, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(input_lines__trailing_newline__no_extra_document, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(input_lines__binary_bytes__kept_exactly, setup, teardown),

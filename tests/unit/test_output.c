@@ -154,6 +154,37 @@ static void output_write__special_characters__round_trip_exactly(void **state)
     json_decref(o);
 }
 
+static void output_write__long_mixed_value__round_trip_exactly(void **state)
+{
+    struct fixture *f = *state;
+    /* Longer than one escaping slice, so that escapes and multi-byte
+     * characters fall on every offset, slice boundaries included. */
+    static const char *const pieces[] = {"plain text ", "\"", "\\", "\n", "\x01",
+                                         "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+    size_t cap = 300 * 1024, len = 0;
+    char *value = malloc(cap);
+    for (size_t i = 0; len + 16 < cap; i = (i + 3) % 8) {
+        size_t n = strlen(pieces[i]);
+        memcpy(value + len, pieces[i], n);
+        len += n;
+    }
+    connrt_document_t *d = connrt_document_new(f->arena, value, len);
+    json_t *o = write_and_parse(f, d, NULL);
+    assert_null(json_object_get(o, "value_encoding"));
+    json_t *v = json_object_get(o, "value");
+    assert_int_equal(json_string_length(v), len);
+    assert_memory_equal(json_string_value(v), value, len);
+    json_decref(o);
+    /* The same with one invalid byte at the end: base64, still exact. */
+    value[len - 1] = '\xff';
+    rewind(f->fp);
+    d = connrt_document_new(f->arena, value, len);
+    o = write_and_parse(f, d, NULL);
+    assert_string_equal(json_string_value(json_object_get(o, "value_encoding")), "base64");
+    json_decref(o);
+    free(value);
+}
+
 static void output_write__invalid_utf8_value__base64_round_trip(void **state)
 {
     struct fixture *f = *state;
@@ -272,6 +303,7 @@ int main(void)
         T(output_write__no_tracked__kafka_fields_omitted),
         T(output_write__application_error__outcome_and_error),
         T(output_write__special_characters__round_trip_exactly),
+        T(output_write__long_mixed_value__round_trip_exactly),
         T(output_write__invalid_utf8_value__base64_round_trip),
         T(output_write__invalid_utf8_property__replacement_character),
         T(output_write__non_numeric_partition__written_as_string),

@@ -1,0 +1,115 @@
+/*
+ * message.c - what a Kafka message says about a document: the tracked
+ * properties (and document properties) shared by Produce results and the
+ * documents Consume emits.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "operations.h"
+
+/* Keys and header values are bytes; properties are strings. A NUL inside
+ * ends the string (documented limit). Returns a NUL-terminated copy: `buf`
+ * when it fits, else malloc'd (free it when != buf); NULL on no memory. */
+static char *bytes_to_string(const void *p, size_t len, char *buf, size_t bufsize)
+{
+    char *s = len < bufsize ? buf : malloc(len + 1);
+
+    if (s != NULL) {
+        if (len > 0) {
+            memcpy(s, p, len);
+        }
+        s[len] = '\0';
+    }
+    return s;
+}
+
+static int set_pair(const struct connrt_host *host, connrt_document_t *doc, const char *tracked,
+                    const char *property, const char *value)
+{
+    if (host->doc_set_tracked(doc, tracked, value) != 0) {
+        return -1;
+    }
+    if (property != NULL && host->doc_set_property(doc, property, value) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int track_headers(const struct connrt_host *host, connrt_document_t *doc,
+                         const rd_kafka_message_t *m, int doc_properties)
+{
+    rd_kafka_headers_t *hdrs = NULL;
+    const char *name;
+    const void *value;
+    size_t size;
+
+    /* The message keeps ownership of its headers. */
+    if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || hdrs == NULL) {
+        return 0;
+    }
+    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) ==
+                       RD_KAFKA_RESP_ERR_NO_ERROR;
+         i++) {
+        char tracked[512], property[512], small[256];
+        char *v = bytes_to_string(value, value ? size : 0, small, sizeof(small));
+        int rc;
+        if (v == NULL) {
+            return -1;
+        }
+        snprintf(tracked, sizeof(tracked), "kafka.header.%s", name);
+        snprintf(property, sizeof(property), "%s%s", KAFKA_DOC_HEADER_PREFIX, name);
+        rc = set_pair(host, doc, tracked, doc_properties ? property : NULL, v);
+        if (v != small) {
+            free(v);
+        }
+        if (rc != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int kafka_message_track(const struct connrt_host *host, connrt_document_t *doc,
+                        const rd_kafka_message_t *m, int doc_properties, int64_t timestamp)
+{
+    char num[32];
+    int64_t ts;
+
+    if (set_pair(host, doc, "kafka.topic", doc_properties ? KAFKA_DOC_TOPIC : NULL,
+                 rd_kafka_topic_name(m->rkt)) != 0) {
+        return -1;
+    }
+    snprintf(num, sizeof(num), "%" PRId32, m->partition);
+    if (host->doc_set_tracked(doc, "kafka.partition", num) != 0) {
+        return -1;
+    }
+    if (m->offset >= 0) { /* acks=0 learns no offset */
+        snprintf(num, sizeof(num), "%" PRId64, m->offset);
+        if (host->doc_set_tracked(doc, "kafka.offset", num) != 0) {
+            return -1;
+        }
+    }
+    if (m->key != NULL) {
+        char small[256];
+        char *key = bytes_to_string(m->key, m->key_len, small, sizeof(small));
+        int rc = key == NULL ? -1
+                             : set_pair(host, doc, "kafka.key",
+                                        doc_properties ? KAFKA_DOC_KEY : NULL, key);
+        if (key != small) {
+            free(key);
+        }
+        if (rc != 0) {
+            return -1;
+        }
+    }
+    ts = timestamp >= 0 ? timestamp : rd_kafka_message_timestamp(m, NULL);
+    if (ts >= 0) {
+        snprintf(num, sizeof(num), "%" PRId64, ts);
+        if (host->doc_set_tracked(doc, "kafka.timestamp", num) != 0) {
+            return -1;
+        }
+    }
+    return track_headers(host, doc, m, doc_properties);
+}
