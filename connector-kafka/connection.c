@@ -8,7 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "connection_probe.h"
 #include "embedded_cluster.h"
+#include "security.h"
 
 #define KAFKA_TEST_TIMEOUT_MS 10000
 /* How long to wait for a cluster id when telling a mock cluster apart. */
@@ -193,48 +195,6 @@ static const char *managed_property(const char *key)
     return NULL;
 }
 
-/* Declared for the authentication and TLS work to come; refused until it is
- * done rather than ignored. */
-static const char *const kafka_unsupported_yet[] = {
-    "sasl_mechanism",     "username",        "password",
-    "kerberos_service_principal", "client_principal", "oauth_token_endpoint",
-    "oauth_client_id",    "oauth_client_secret", "oauth_scopes",
-    "oauth_sasl_extensions", "ssl_ca",       "ssl_certificate",
-    "ssl_key",            "ssl_key_password", "event_hubs_connection_string",
-    "event_hubs_namespace", "azure_tenant_id", "msk_auth",
-    "aws_region",         NULL,
-};
-
-static int check_supported(const struct connrt_host *host, const connrt_settings_t *settings,
-                           char *errstr, size_t errstr_size)
-{
-    const char *protocol = host->settings_get(settings, "security_protocol");
-    const char *preset = host->settings_get(settings, "preset");
-
-    if (protocol != NULL && strcmp(protocol, "PLAINTEXT") != 0) {
-        snprintf(errstr, errstr_size,
-                 "security_protocol=%s is not supported yet in this version of connrt "
-                 "(only PLAINTEXT)",
-                 protocol);
-        return -1;
-    }
-    if (preset != NULL && strcmp(preset, "none") != 0) {
-        snprintf(errstr, errstr_size,
-                 "preset=%s is not supported yet in this version of connrt", preset);
-        return -1;
-    }
-    for (size_t i = 0; kafka_unsupported_yet[i] != NULL; i++) {
-        if (host->settings_get(settings, kafka_unsupported_yet[i]) != NULL) {
-            snprintf(errstr, errstr_size,
-                     "property '%s' is not supported yet in this version of connrt "
-                     "(authentication and TLS are not implemented; only PLAINTEXT)",
-                     kafka_unsupported_yet[i]);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Building the configuration                                               */
 /* ------------------------------------------------------------------------ */
@@ -309,8 +269,8 @@ static int apply_passthrough(const struct connrt_host *host, const connrt_settin
     return 0;
 }
 
-static rd_kafka_conf_t *base_conf_new(struct kafka_connection *c, char *errstr,
-                                      size_t errstr_size)
+static rd_kafka_conf_t *base_conf_new(struct kafka_connection *c, const char *container_dir,
+                                      char *errstr, size_t errstr_size)
 {
     const struct connrt_host *host = c->log.host;
     const char *client_id = host->settings_get(c->settings, "client_id");
@@ -321,15 +281,20 @@ static rd_kafka_conf_t *base_conf_new(struct kafka_connection *c, char *errstr,
     if (kafka_conf_set(conf, "bootstrap.servers", c->bootstrap, errstr, errstr_size) != 0 ||
         kafka_conf_set(conf, "client.id", client_id ? client_id : "connrt", errstr,
                        errstr_size) != 0 ||
-        kafka_conf_set(conf, "security.protocol", "plaintext", errstr, errstr_size) != 0 ||
         /* Never create a topic because a name was mistyped (DESIGN §5). */
         kafka_conf_set(conf, "allow.auto.create.topics", "false", errstr, errstr_size) != 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
-    if (apply_passthrough(host, c->settings, conf, errstr, errstr_size) != 0) {
+    if (apply_passthrough(host, c->settings, conf, errstr, errstr_size) != 0 ||
+        kafka_security_configure(conf, host, c->settings, c->component_id, container_dir,
+                                 &c->security, errstr, errstr_size) != 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
+    }
+    if (kafka_security_bootstrap(c->security) != NULL) {
+        free(c->bootstrap);
+        c->bootstrap = strdup(kafka_security_bootstrap(c->security));
     }
     return conf;
 }
@@ -356,6 +321,11 @@ int kafka_connection_is_mock(struct kafka_connection *conn)
 
     if (known >= 0) {
         return known;
+    }
+    /* The mock has no TLS or SASL: a secure cluster is never the mock. */
+    if (strcmp(kafka_security_protocol(conn->security), "PLAINTEXT") != 0) {
+        atomic_store(&conn->mock, 0);
+        return 0;
     }
     conf = rd_kafka_conf_dup(conn->base);
     rd_kafka_conf_set_opaque(conf, conn);
@@ -385,6 +355,7 @@ rd_kafka_conf_t *kafka_connection_client_conf(struct kafka_connection *conn, voi
     rd_kafka_conf_t *conf = rd_kafka_conf_dup(conn->base);
 
     rd_kafka_conf_set_opaque(conf, opaque);
+    kafka_security_bind(conn->security, opaque);
     /* The mock creates a topic at once, so there is no propagation delay to
      * wait out before believing "unknown topic" (30 s by default). */
     if (kafka_connection_is_mock(conn) &&
@@ -504,12 +475,8 @@ int kafka_connection_open(const struct connrt_host *host, const connrt_settings_
     struct kafka_connection *c;
     const char *servers = host->settings_get(settings, "bootstrap_servers");
 
-    (void)container_dir;
     if (servers == NULL) {
         snprintf(errstr, errstr_size, "property 'bootstrap_servers' is required");
-        return -1;
-    }
-    if (check_supported(host, settings, errstr, errstr_size) != 0) {
         return -1;
     }
     c = calloc(1, sizeof(*c));
@@ -543,7 +510,7 @@ int kafka_connection_open(const struct connrt_host *host, const connrt_settings_
         kafka_connection_close(c);
         return -1;
     }
-    c->base = base_conf_new(c, errstr, errstr_size);
+    c->base = base_conf_new(c, container_dir, errstr, errstr_size);
     if (c->base == NULL) {
         kafka_connection_close(c);
         return -1;
@@ -552,75 +519,18 @@ int kafka_connection_open(const struct connrt_host *host, const connrt_settings_
     return 0;
 }
 
-static void report_line(void (*report)(void *opaque, const char *line), void *opaque,
-                        const char *line)
-{
-    if (report != NULL) {
-        report(opaque, line);
-    }
-}
-
-static void report_metadata(const rd_kafka_metadata_t *md,
-                            void (*report)(void *opaque, const char *line), void *opaque)
-{
-    char line[1024];
-
-    snprintf(line, sizeof(line), "%d broker(s):", md->broker_cnt);
-    report_line(report, opaque, line);
-    for (int i = 0; i < md->broker_cnt; i++) {
-        snprintf(line, sizeof(line), "  broker %d at %s:%d", (int)md->brokers[i].id,
-                 md->brokers[i].host, md->brokers[i].port);
-        report_line(report, opaque, line);
-    }
-    snprintf(line, sizeof(line), "%d topic(s):", md->topic_cnt);
-    report_line(report, opaque, line);
-    for (int i = 0; i < md->topic_cnt; i++) {
-        const rd_kafka_metadata_topic_t *t = &md->topics[i];
-        if (t->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            snprintf(line, sizeof(line), "  topic %s: %s", t->topic, rd_kafka_err2str(t->err));
-        } else {
-            snprintf(line, sizeof(line), "  topic %s: %d partition(s)", t->topic,
-                     t->partition_cnt);
-        }
-        report_line(report, opaque, line);
-    }
-}
-
 int kafka_connection_test(void *connection, void (*report)(void *opaque, const char *line),
                           void *opaque, char *errstr, size_t errstr_size)
 {
     struct kafka_connection *c = connection;
     rd_kafka_conf_t *conf = kafka_connection_client_conf(c, c, errstr, errstr_size);
-    const rd_kafka_metadata_t *md = NULL;
-    rd_kafka_resp_err_t err;
-    char why[512];
-    char line[1024];
-    rd_kafka_t *rk;
 
     if (conf == NULL) {
         return -1;
     }
-    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
-    if (rk == NULL) {
-        rd_kafka_conf_destroy(conf);
-        snprintf(errstr, errstr_size, "cannot create a Kafka client: %s", why);
-        return -1;
-    }
-    snprintf(line, sizeof(line), "bootstrap servers: %s%s", c->bootstrap,
-             kafka_connection_is_mock(c) ? " (librdkafka mock cluster, for tests only)" : "");
-    report_line(report, opaque, line);
-    err = rd_kafka_metadata(rk, 1, NULL, &md, KAFKA_TEST_TIMEOUT_MS);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        snprintf(errstr, errstr_size,
-                 "no metadata from the Kafka cluster at '%s' within %d ms: %s", c->bootstrap,
-                 KAFKA_TEST_TIMEOUT_MS, rd_kafka_err2str(err));
-        rd_kafka_destroy(rk);
-        return -1;
-    }
-    report_metadata(md, report, opaque);
-    rd_kafka_metadata_destroy(md);
-    rd_kafka_destroy(rk);
-    return 0;
+    return kafka_probe_connection(c->security, conf, c->bootstrap, c->log.host,
+                                  c->component_id, KAFKA_TEST_TIMEOUT_MS, report, opaque,
+                                  errstr, errstr_size);
 }
 
 void kafka_connection_close(void *connection)
@@ -633,6 +543,7 @@ void kafka_connection_close(void *connection)
     if (c->base != NULL) {
         rd_kafka_conf_destroy(c->base);
     }
+    kafka_security_destroy(c->security); /* after every client of the connection */
     if (c->embedded) {
         kafka_embedded_shared_release();
     }

@@ -42,6 +42,7 @@ struct kafka_connection {
     int embedded;                      /* holds a reference on the shared cluster */
     rd_kafka_conf_t *base;             /* owned: settings shared by every client */
     _Atomic int mock;                  /* see kafka_connection_is_mock; -1: not known yet */
+    struct kafka_security *security;   /* owned: TLS, SASL, presets (security.h) */
 };
 
 /* connrt_connector callbacks. *connection is freed by kafka_connection_close. */

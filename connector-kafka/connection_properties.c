@@ -12,6 +12,7 @@ static const char *const sasl_mechanisms[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-S
 static const char *const endpoint_identifications[] = {"https", "none", NULL};
 static const char *const presets[] = {"none", "event_hubs", "msk", NULL};
 static const char *const msk_auths[] = {"iam", "scram", "tls", "plaintext", NULL};
+static const char *const oauth_client_auths[] = {"basic", "post", NULL};
 
 #define ROW(name, type, flags, def, allowed, description)                                     \
     {(name), (type), (flags), (def), (allowed), 0, 0, (description), NULL}
@@ -29,7 +30,7 @@ const struct connrt_property_def kafka_connection_properties[] = {
     ROW("client_id", CONNRT_PROP_STRING, 0, "connrt", NULL,
         "Client id the brokers see in their logs and quotas"),
     ROW("security_protocol", CONNRT_PROP_ENUM, 0, "PLAINTEXT", security_protocols,
-        "How to talk to the brokers (only PLAINTEXT in this version)"),
+        "How to talk to the brokers: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL"),
     ROW("sasl_mechanism", CONNRT_PROP_ENUM, 0, NULL, sasl_mechanisms,
         "SASL mechanism for SASL_PLAINTEXT and SASL_SSL"),
     ROW("username", CONNRT_PROP_STRING, 0, NULL, NULL,
@@ -69,7 +70,27 @@ const struct connrt_property_def kafka_connection_properties[] = {
         "preset=event_hubs: Azure AD tenant of the service principal"),
     ROW("msk_auth", CONNRT_PROP_ENUM, 0, NULL, msk_auths,
         "preset=msk: how to log in (iam, scram, tls, plaintext); picks the port"),
-    ROW("aws_region", CONNRT_PROP_STRING, 0, NULL, NULL, "preset=msk: AWS region"),
+    ROW("aws_region", CONNRT_PROP_STRING, 0, NULL, NULL,
+        "preset=msk: AWS region (default: from the broker names)"),
+    ROW("keytab", CONNRT_PROP_STRING, 0, NULL, NULL,
+        "GSSAPI: keytab file of client_principal (default: the container's "
+        "resources/REALM.keytab)"),
+    ROW("oauth_ssl_ca", CONNRT_PROP_PEM, 0, NULL, NULL,
+        "OAUTHBEARER: CA certificate(s) of the token endpoint, a file or inline PEM (default: "
+        "the system's)"),
+    ROW("oauth_client_auth", CONNRT_PROP_ENUM, 0, "basic", oauth_client_auths,
+        "OAUTHBEARER: send the client id and secret as HTTP Basic (basic) or in the form "
+        "body (post)"),
+    ROW("aws_access_key_id", CONNRT_PROP_STRING, 0, NULL, NULL,
+        "preset=msk, msk_auth=iam: AWS access key id (default: environment, then shared "
+        "credentials file)"),
+    ROW("aws_secret_access_key", CONNRT_PROP_STRING, CONNRT_PROP_F_SECRET, NULL, NULL,
+        "preset=msk, msk_auth=iam: AWS secret access key"),
+    ROW("aws_session_token", CONNRT_PROP_STRING, CONNRT_PROP_F_SECRET, NULL, NULL,
+        "preset=msk, msk_auth=iam: AWS session token of temporary credentials"),
+    ROW("aws_profile", CONNRT_PROP_STRING, 0, NULL, NULL,
+        "preset=msk, msk_auth=iam: profile of ~/.aws/credentials and ~/.aws/config (default: "
+        "AWS_PROFILE, else default)"),
     ROW(KAFKA_PASSTHROUGH_PREFIX, CONNRT_PROP_PREFIX, 0, NULL, NULL,
         "Any other librdkafka property, e.g. librdkafka.socket.timeout.ms (not those connrt "
         "manages)"),

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "operations.h"
+#include "../connector-kafka/security.h"
 
 /* How long to wait for the group to hand out partitions before max_wait_ms
  * starts to count; beyond it the cluster is taken as unreachable. */
@@ -184,6 +185,10 @@ static rd_kafka_t *consumer_start(struct kafka_consume *c, struct consume_run *r
     if (rk == NULL) {
         rd_kafka_conf_destroy(conf);
         snprintf(errstr, errstr_size, "cannot create the Kafka consumer: %s", why);
+        return NULL;
+    }
+    if (kafka_security_client_started(c->conn->security, rk, errstr, errstr_size) != 0) {
+        rd_kafka_destroy(rk);
         return NULL;
     }
     rd_kafka_poll_set_consumer(rk);

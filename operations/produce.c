@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "operations.h"
+#include "../connector-kafka/security.h"
 
 /* Extra time, beyond message.timeout.ms, that execute waits for the last
  * delivery reports before it calls the rest "timed out". */
@@ -404,6 +405,11 @@ static int producer_new(struct kafka_produce *p, char *errstr, size_t errstr_siz
     if (p->rk == NULL) {
         rd_kafka_conf_destroy(conf);
         snprintf(errstr, errstr_size, "cannot create the Kafka producer: %s", why);
+        return -1;
+    }
+    if (kafka_security_client_started(p->conn->security, p->rk, errstr, errstr_size) != 0) {
+        rd_kafka_destroy(p->rk);
+        p->rk = NULL;
         return -1;
     }
     return 0;

@@ -495,7 +495,7 @@ static int open_connection(const char *const *kv, char *errstr, size_t errstr_si
     return rc;
 }
 
-static void connection_open__sasl_ssl__refused_not_supported_yet(void **state)
+static void connection_open__sasl_ssl_without_mechanism__refused_naming_it(void **state)
 {
     const char *kv[] = {"bootstrap_servers", "broker:9093", "security_protocol", "SASL_SSL",
                         NULL};
@@ -503,17 +503,18 @@ static void connection_open__sasl_ssl__refused_not_supported_yet(void **state)
 
     (void)state;
     assert_int_not_equal(open_connection(kv, errstr, sizeof(errstr)), 0);
-    assert_non_null(strstr(errstr, "SASL_SSL is not supported yet"));
+    assert_non_null(strstr(errstr, "security_protocol=SASL_SSL needs sasl_mechanism"));
 }
 
 static void connection_open__password__refused_without_echoing_it(void **state)
 {
-    const char *kv[] = {"bootstrap_servers", "broker:9092", "password", "hunter2-secret", NULL};
+    const char *kv[] = {"bootstrap_servers", "broker:9092", "password", "hunter2-secret",
+                        "security_protocol", "SASL_PLAINTEXT", "sasl_mechanism", "PLAIN", NULL};
     char errstr[512] = "";
 
     (void)state;
     assert_int_not_equal(open_connection(kv, errstr, sizeof(errstr)), 0);
-    assert_non_null(strstr(errstr, "'password' is not supported yet"));
+    assert_non_null(strstr(errstr, "sasl_mechanism=PLAIN needs username and password"));
     assert_null(strstr(errstr, "hunter2"));
 }
 
@@ -1016,7 +1017,7 @@ int main(void)
         cmocka_unit_test(entry__descriptor__kafka_with_four_operations),
         cmocka_unit_test(connection_properties__secrets__flagged_secret),
         cmocka_unit_test(connection_test__embedded__lists_brokers_and_topics),
-        cmocka_unit_test(connection_open__sasl_ssl__refused_not_supported_yet),
+        cmocka_unit_test(connection_open__sasl_ssl_without_mechanism__refused_naming_it),
         cmocka_unit_test(connection_open__password__refused_without_echoing_it),
         cmocka_unit_test(connection_open__managed_passthrough__refused_naming_property),
         cmocka_unit_test(connection_open__unknown_passthrough__refused_naming_property),
