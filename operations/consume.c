@@ -167,6 +167,13 @@ static rd_kafka_conf_t *consumer_conf_new(struct kafka_consume *c, char *errstr,
     return conf;
 }
 
+static void consumer_destroy(rd_kafka_t *rk, struct consume_run *run)
+{
+    kafka_security_forget_client(rk);
+    rd_kafka_destroy(rk);
+    kafka_security_unbind(run);
+}
+
 /* A new group member for one execute; `run` is its opaque. */
 static rd_kafka_t *consumer_start(struct kafka_consume *c, struct consume_run *run,
                                   char *errstr, size_t errstr_size)
@@ -181,14 +188,22 @@ static rd_kafka_t *consumer_start(struct kafka_consume *c, struct consume_run *r
         return NULL;
     }
     rd_kafka_conf_set_opaque(conf, run);
+    /* The security callbacks (OAuth tokens, Kerberos tickets) find their
+     * connection from the client's opaque: bind this run to it. */
+    if (kafka_security_bind(c->conn->security, run) != 0) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(errstr, errstr_size, "cannot create the Kafka consumer: out of memory");
+        return NULL;
+    }
     rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
     if (rk == NULL) {
         rd_kafka_conf_destroy(conf);
+        kafka_security_unbind(run);
         snprintf(errstr, errstr_size, "cannot create the Kafka consumer: %s", why);
         return NULL;
     }
     if (kafka_security_client_started(c->conn->security, rk, errstr, errstr_size) != 0) {
-        rd_kafka_destroy(rk);
+        consumer_destroy(rk, run);
         return NULL;
     }
     rd_kafka_poll_set_consumer(rk);
@@ -196,17 +211,17 @@ static rd_kafka_t *consumer_start(struct kafka_consume *c, struct consume_run *r
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         snprintf(errstr, errstr_size, "cannot subscribe to the topic(s): %s",
                  rd_kafka_err2str(err));
-        rd_kafka_destroy(rk);
+        consumer_destroy(rk, run);
         return NULL;
     }
     return rk;
 }
 
-static void consumer_stop(rd_kafka_t *rk)
+static void consumer_stop(rd_kafka_t *rk, struct consume_run *run)
 {
     /* Leaves the group; commits nothing (enable.auto.commit=false). */
     rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    consumer_destroy(rk, run);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -401,8 +416,19 @@ static int commit_emitted(struct consume_run *r, char *errstr, size_t errstr_siz
 {
     rd_kafka_resp_err_t err;
 
+    const struct connrt_host *host = r->log.host;
+
     if (!r->c->autocommit || r->offsets->cnt == 0) {
         return 0;
+    }
+    /* At-least-once: commit only once the process has taken every emitted
+     * document. A 1.0 host has no batch_flush; it processes after execute. */
+    if (host->batch_flush != NULL && host->batch_flush(r->batch) != 0) {
+        snprintf(errstr, errstr_size,
+                 "consumer group '%s': offsets not committed because the process failed; "
+                 "the documents will be read again",
+                 r->c->group);
+        return -1;
     }
     err = rd_kafka_commit(r->rk, r->offsets, 0 /* synchronous */);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -518,12 +544,9 @@ int kafka_consume_open(void *ctx, const struct connrt_host *host, void *connecti
 static int refuse_inputs(struct kafka_consume *c, connrt_batch_t *batch, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        char message[256];
-        snprintf(message, sizeof(message),
-                 "document %zu: consume must be a process's start step (it takes no input "
-                 "documents)",
-                 KAFKA_DOC_NO(i));
-        c->log.host->batch_fail(batch, i, message);
+        c->log.host->batch_fail(batch, i,
+                                "consume must be a process's start step (it takes no input "
+                                "documents)");
     }
     return 0;
 }
@@ -552,7 +575,7 @@ int kafka_consume_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t
         rc = commit_emitted(&run, errstr, errstr_size);
     }
     rd_kafka_topic_partition_list_destroy(run.offsets);
-    consumer_stop(run.rk);
+    consumer_stop(run.rk, &run);
     return rc;
 }
 

@@ -59,6 +59,7 @@ struct kafka_produce {
     /* The batch being executed; delivery reports find their input here. */
     connrt_batch_t *batch;
     size_t batch_size;
+    uint64_t generation; /* of the current batch: tags each message's opaque */
     unsigned char *done; /* per input: has its result */
     int64_t *created;    /* per input: its message's create time (ms) */
     size_t outstanding;  /* produced, no report yet */
@@ -141,8 +142,5 @@ void kafka_listen_close(void *ctx);
  */
 int kafka_message_track(const struct connrt_host *host, connrt_document_t *doc,
                         const rd_kafka_message_t *m, int doc_properties, int64_t timestamp);
-
-/* "document N" for messages: N is the 1-based position in the batch. */
-#define KAFKA_DOC_NO(i) ((i) + 1)
 
 #endif

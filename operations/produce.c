@@ -74,12 +74,13 @@ static void fail_doc(struct kafka_produce *p, size_t i, const char *fmt, ...)
 
 static void fail_doc(struct kafka_produce *p, size_t i, const char *fmt, ...)
 {
+    /* No "document N" prefix: the runtime names the document (its run-wide
+     * number and origin); a batch index would be wrong once input is chunked. */
     char message[1024];
-    int n = snprintf(message, sizeof(message), "document %zu: ", KAFKA_DOC_NO(i));
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(message + n, sizeof(message) - (size_t)n, fmt, ap);
+    vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
     p->log.host->batch_fail(p->batch, i, message);
 }
@@ -125,18 +126,31 @@ static int64_t result_timestamp(const struct kafka_produce *p, size_t i,
     return p->created[i];
 }
 
+/* A message's opaque: the batch generation in the high bits and the input
+ * index in the low ones, so a late report of an earlier batch is recognised
+ * and can never settle a document of the current one. */
+#define KAFKA_INDEX_BITS 40
+#define KAFKA_INDEX_MASK ((UINT64_C(1) << KAFKA_INDEX_BITS) - 1)
+
+static void *message_ticket(const struct kafka_produce *p, size_t i)
+{
+    return (void *)(uintptr_t)((p->generation << KAFKA_INDEX_BITS) | (uint64_t)i);
+}
+
 /* Delivery report of one document, served by rd_kafka_poll/flush on the
- * thread running execute. The message opaque is the input index. */
+ * thread running execute. */
 static void delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     struct kafka_produce *p = opaque;
-    size_t i = (size_t)(uintptr_t)m->_private;
+    uint64_t ticket = (uint64_t)(uintptr_t)m->_private;
+    size_t i = (size_t)(ticket & KAFKA_INDEX_MASK);
     const struct connrt_host *host = p->log.host;
     connrt_document_t *doc;
 
     (void)rk;
     /* A report of an earlier batch (purged late) has no document to go to. */
-    if (p->batch == NULL || i >= p->batch_size || p->done[i]) {
+    if (p->batch == NULL || (ticket >> KAFKA_INDEX_BITS) != p->generation ||
+        i >= p->batch_size || p->done[i]) {
         return;
     }
     p->done[i] = 1;
@@ -254,13 +268,13 @@ static rd_kafka_resp_err_t produce_message(struct kafka_produce *p, size_t i, co
             err = rd_kafka_producev(
                 p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_VALUE((void *)payload, len),
                 RD_KAFKA_V_KEY(key, key ? strlen(key) : 0), RD_KAFKA_V_HEADERS(hdrs),
-                RD_KAFKA_V_TIMESTAMP(p->created[i]), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)i),
+                RD_KAFKA_V_TIMESTAMP(p->created[i]), RD_KAFKA_V_OPAQUE(message_ticket(p, i)),
                 RD_KAFKA_V_END);
         } else {
             err = rd_kafka_producev(
                 p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE((void *)payload, len),
                 RD_KAFKA_V_KEY(key, key ? strlen(key) : 0), RD_KAFKA_V_HEADERS(hdrs),
-                RD_KAFKA_V_TIMESTAMP(p->created[i]), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)i),
+                RD_KAFKA_V_TIMESTAMP(p->created[i]), RD_KAFKA_V_OPAQUE(message_ticket(p, i)),
                 RD_KAFKA_V_END);
         }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || now_ms() >= deadline) {
@@ -538,8 +552,9 @@ static int produce_batch(struct kafka_produce *p, connrt_batch_t *batch, char *e
     size_t n = host->batch_count(batch);
     long long deadline;
 
-    /* A fatal error (idempotence broken) leaves the producer unusable. */
-    if (rd_kafka_fatal_error(p->rk, NULL, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    /* A fatal error (idempotence broken) leaves the producer unusable; a
+     * failed rebuild leaves none at all. */
+    if (p->rk == NULL || rd_kafka_fatal_error(p->rk, NULL, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         host->log(CONNRT_LOG_WARNING, p->component_id,
                   "producer had a fatal error; starting a new one");
         producer_destroy(p);
@@ -559,6 +574,8 @@ static int produce_batch(struct kafka_produce *p, connrt_batch_t *batch, char *e
     }
     p->batch = batch;
     p->batch_size = n;
+    /* 24 bits of generation: wraps after 16 M batches, far beyond any late report. */
+    p->generation = (p->generation + 1) & 0xffffffu;
     p->outstanding = 0;
     deadline = now_ms() + p->message_timeout_ms + KAFKA_FLUSH_MARGIN_MS;
     for (size_t i = 0; i < n; i++) {

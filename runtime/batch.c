@@ -31,6 +31,7 @@ struct connrt_batch {
     connrt_batch_emit_hook_fn hook;
     void *hook_opaque;
     size_t hook_limit, hook_max_bytes;
+    int hook_stopped; /* the hook reported that the process stopped */
 };
 
 connrt_batch_t *connrt_batch_new(connrt_arena_t *arena)
@@ -134,6 +135,16 @@ void connrt_batch_set_emit_hook(connrt_batch_t *batch, size_t limit, size_t max_
     batch->hook_opaque = opaque;
     batch->hook_limit = limit;
     batch->hook_max_bytes = max_bytes;
+    batch->hook_stopped = 0;
+}
+
+int connrt_batch_flush(connrt_batch_t *batch)
+{
+    if (batch->hook != NULL && batch->nemitted > 0) {
+        batch->hook_stopped |= batch->hook(batch->hook_opaque, batch) != 0;
+        batch->nemitted = 0;
+    }
+    return batch->hook_stopped ? -1 : 0;
 }
 
 connrt_document_t *connrt_batch_emit(connrt_batch_t *batch, const void *payload, size_t len,
@@ -142,7 +153,7 @@ connrt_document_t *connrt_batch_emit(connrt_batch_t *batch, const void *payload,
     if (batch->hook != NULL && batch->nemitted > 0 &&
         (batch->nemitted >= batch->hook_limit ||
          connrt_arena_used(batch->arena) >= batch->hook_max_bytes)) {
-        batch->hook(batch->hook_opaque, batch);
+        batch->hook_stopped |= batch->hook(batch->hook_opaque, batch) != 0;
         batch->nemitted = 0;
     }
     if (vector_reserve((void **)&batch->emitted, batch->nemitted, &batch->emitted_capacity,

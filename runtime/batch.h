@@ -48,9 +48,16 @@ connrt_arena_t *connrt_batch_arena(connrt_batch_t *batch);
  * valid until the next batch_emit on the same batch (or the end of
  * execute). `hook` NULL turns streaming off.
  */
-typedef void (*connrt_batch_emit_hook_fn)(void *opaque, connrt_batch_t *batch);
+/* The hook returns 0 while the process goes on, -1 once it has stopped (a
+ * later step failed). */
+typedef int (*connrt_batch_emit_hook_fn)(void *opaque, connrt_batch_t *batch);
 void connrt_batch_set_emit_hook(connrt_batch_t *batch, size_t limit, size_t max_bytes,
                                 connrt_batch_emit_hook_fn hook, void *opaque);
+
+/* host->batch_flush: pass what is waiting through the hook now. Returns 0
+ * when the process took every document emitted so far, -1 when it stopped
+ * (the source must then not acknowledge them). Without a hook: 0. */
+int connrt_batch_flush(connrt_batch_t *batch);
 
 /* Forget all inputs, results and emitted documents (keeps the vectors'
  * memory) so the batch can be reused for the next call. */

@@ -182,8 +182,9 @@ int connrt_cmd_run(int argc, char **argv)
     } else {
         status = run_process(container, defs, &a);
     }
-    connrt_definitions_destroy(defs);
+    /* The container borrows components from defs: it goes first. */
     connrt_container_destroy(container);
+    connrt_definitions_destroy(defs);
     connrt_diagnostics_destroy(diag);
     return status;
 }

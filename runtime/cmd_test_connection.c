@@ -14,6 +14,26 @@ static void print_line(void *opaque, const char *line)
     fprintf((FILE *)opaque, "%s\n", line);
 }
 
+/* A usage error (exit 2) when `id` names no connection, listing the ones there are. */
+static int check_connection_id(const connrt_definitions_t *defs, const char *id)
+{
+    const struct connrt_def_component *comp = connrt_definitions_find(defs, id);
+    if (comp != NULL && comp->kind == CONNRT_COMPONENT_CONNECTION) {
+        return 0;
+    }
+    fprintf(stderr, "connrt test-connection: no connection '%s' (connections:", id);
+    const char *sep = " ";
+    for (size_t i = 0; i < connrt_definitions_count(defs); i++) {
+        const struct connrt_def_component *c = connrt_definitions_at(defs, i);
+        if (c->kind == CONNRT_COMPONENT_CONNECTION) {
+            fprintf(stderr, "%s%s", sep, c->id);
+            sep = ", ";
+        }
+    }
+    fprintf(stderr, ")\n");
+    return -1;
+}
+
 static int parse_args(int argc, char **argv, char **files, size_t *nfiles, const char **id,
                       const char **dir)
 {
@@ -51,7 +71,7 @@ int connrt_cmd_test_connection(int argc, char **argv)
         container ? connrt_deployment_load(files, nfiles, container, diag) : NULL;
     if (defs == NULL || connrt_diag_count(diag) > 0) {
         connrt_diag_print(diag, stderr);
-    } else {
+    } else if (check_connection_id(defs, id) == 0) {
         const struct connrt_connector *connector;
         void *handle;
         char errstr[1024] = "";
@@ -69,8 +89,9 @@ int connrt_cmd_test_connection(int argc, char **argv)
             status = CONNRT_EXIT_OK;
         }
     }
-    connrt_definitions_destroy(defs);
+    /* The container borrows components from defs: it goes first. */
     connrt_container_destroy(container);
+    connrt_definitions_destroy(defs);
     connrt_diagnostics_destroy(diag);
     return status;
 }

@@ -93,8 +93,9 @@ int connrt_cmd_validate(int argc, char **argv)
     } else {
         fprintf(stderr, "connrt validate: out of memory\n");
     }
-    connrt_definitions_destroy(defs);
+    /* The container borrows components from defs: it goes first. */
     connrt_container_destroy(container);
+    connrt_definitions_destroy(defs);
     connrt_diagnostics_destroy(diag);
     free(a.files);
     return status;

@@ -198,15 +198,16 @@ void connrt_container_destroy(connrt_container_t *c)
         free(o);
     }
     free(c->operations);
-    connrt_history_close(c->history);
-    if (c->dir != NULL) {
-        connrt_log_set_file(NULL);
-    }
     for (size_t i = c->nconnections; i-- > 0;) {
         c->connections[i].connector->connection_close(c->connections[i].handle);
         connrt_settings_destroy(c->connections[i].settings);
     }
     free(c->connections);
+    /* Last, so that what connections log while closing still reaches the files. */
+    connrt_history_close(c->history);
+    if (c->dir != NULL) {
+        connrt_log_set_file(NULL);
+    }
     connrt_registry_destroy(c->registry);
     connrt_jprops_destroy(c->properties);
     pthread_mutex_destroy(&c->lock);
@@ -367,11 +368,12 @@ int connrt_container_connection(connrt_container_t *c, const connrt_definitions_
     struct opened_connection *oc;
     pthread_mutex_lock(&c->lock);
     int rc = open_connection_locked(c, defs, connection_id, &oc, errstr, errstr_size);
-    pthread_mutex_unlock(&c->lock);
     if (rc == 0) {
+        /* Copied under the lock: the array moves when another connection opens. */
         *conn = oc->connector;
         *handle = oc->handle;
     }
+    pthread_mutex_unlock(&c->lock);
     return rc;
 }
 

@@ -214,9 +214,10 @@ static const char *assignment_value(const struct connrt_def_assignment *a,
             json_error_t jerr;
             *root = json_loadb(payload, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
             if (*root == NULL) {
+                /* jansson's text may quote the payload: keep payloads out of errors. */
                 snprintf(reason, reason_size,
-                         "json-pointer '%s': the payload is not JSON: %s (line %d, column %d)",
-                         a->argument, jerr.text, jerr.line, jerr.column);
+                         "json-pointer '%s': the payload is not JSON (line %d, column %d)",
+                         a->argument, jerr.line, jerr.column);
                 return NULL;
             }
         }
@@ -568,6 +569,12 @@ static size_t read_chunk(struct engine *e)
             break;
         }
         size_t idx = rc > 0 ? add_slot(e, doc) : (size_t)-1;
+        if (idx == (size_t)-1 && rc > 0) {
+            /* A document was read but cannot be held: it still gets an outcome. */
+            e->entered++;
+            e->counts.documents++;
+            e->counts.failures++;
+        }
         if (idx == (size_t)-1) {
             char what[REASON_SIZE + 32];
             snprintf(what, sizeof(what), "input: %s", rc > 0 ? "out of memory" : errstr);
@@ -641,12 +648,13 @@ static void pass_emitted_on(struct engine *e)
 
 /* The start operation has emitted a chunk: pass it on now and free it, so
  * that memory stays flat however many documents it emits. */
-static void stream_emitted(void *opaque, connrt_batch_t *batch)
+static int stream_emitted(void *opaque, connrt_batch_t *batch)
 {
     struct engine *e = opaque;
     (void)batch;
     pass_emitted_on(e);
     chunk_reset(e);
+    return e->stopped ? -1 : 0;
 }
 
 static void run_from_operation(struct engine *e)

@@ -156,6 +156,7 @@ static const struct connrt_host host_services = {
     .batch_succeed = host_batch_succeed,
     .batch_fail = host_batch_fail,
     .batch_emit = connrt_batch_emit,
+    .batch_flush = connrt_batch_flush,
     .listener_submit = host_listener_submit,
     .listener_batch_new = host_listener_batch_new,
 };

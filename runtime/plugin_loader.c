@@ -56,6 +56,43 @@ static ssize_t registry_index(const connrt_registry_t *reg, const char *name)
     return -1;
 }
 
+static int has_kind_callbacks(const struct connrt_operation *op)
+{
+    switch (op->kind) {
+    case CONNRT_OP_BATCH:
+        return op->execute != NULL;
+    case CONNRT_OP_LISTEN:
+        return op->listen_start != NULL && op->listen_stop != NULL;
+    }
+    return 0;
+}
+
+/* Every operation entry must be callable as its kind says, so the runtime
+ * never calls a NULL callback of a plugin. */
+static int check_operations(const struct connrt_connector *c, const char *origin, char *errstr,
+                            size_t errstr_size)
+{
+    for (const struct connrt_operation *op = c->operations; op->type != NULL; op++) {
+        const char *why = NULL;
+        if (op->properties == NULL || op->open == NULL) {
+            why = "has no property table or open callback";
+        } else if (!has_kind_callbacks(op)) {
+            why = "lacks the callbacks of its kind";
+        } else {
+            for (const struct connrt_operation *prev = c->operations; prev != op; prev++) {
+                if (strcmp(prev->type, op->type) == 0) {
+                    why = "is declared twice";
+                }
+            }
+        }
+        if (why != NULL) {
+            snprintf(errstr, errstr_size, "%s: operation '%s' %s", origin, op->type, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* The checks every descriptor passes before it is registered. */
 static int check_descriptor(const struct connrt_connector *c, const char *origin, char *errstr,
                             size_t errstr_size)
@@ -88,7 +125,7 @@ static int check_descriptor(const struct connrt_connector *c, const char *origin
                  origin);
         return -1;
     }
-    return 0;
+    return check_operations(c, origin, errstr, errstr_size);
 }
 
 static int registry_append(connrt_registry_t *reg, const struct connrt_connector *c, void *handle,

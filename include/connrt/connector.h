@@ -28,6 +28,9 @@
  *  1.0  first version: connection and operation tables, batch operations,
  *       listen callbacks, host services for logging, settings, documents,
  *       batches and listener submission.
+ *  1.1  host->batch_flush (in a former reserved slot), so that a source
+ *       acknowledges only what the process has taken; batch_emit documents
+ *       are valid until the next batch_emit of the same batch.
  */
 #ifndef CONNRT_CONNECTOR_H
 #define CONNRT_CONNECTOR_H
@@ -40,7 +43,7 @@ extern "C" {
 #endif
 
 #define CONNRT_ABI_VERSION_MAJOR 1
-#define CONNRT_ABI_VERSION_MINOR 0
+#define CONNRT_ABI_VERSION_MINOR 1
 /* Encoded as (major << 16) | minor in connrt_connector.abi_version. */
 #define CONNRT_ABI_VERSION ((CONNRT_ABI_VERSION_MAJOR << 16) | CONNRT_ABI_VERSION_MINOR)
 #define CONNRT_ABI_MAJOR(v) ((unsigned)(v) >> 16)
@@ -175,7 +178,9 @@ struct connrt_host {
     /* Input i is an application error; `message` (borrowed, copied) says why. */
     int (*batch_fail)(connrt_batch_t *batch, size_t i, const char *message);
     /* New output document with a copy of `payload`; returned pointer is
-     * arena memory. NULL on no memory. `message` NULL: success; non-NULL:
+     * arena memory, valid until the next batch_emit or batch_flush of the
+     * same batch (the runtime streams emitted documents on in chunks) or the
+     * end of execute. NULL on no memory. `message` NULL: success; non-NULL:
      * the document is an application error with that reason. */
     connrt_document_t *(*batch_emit)(connrt_batch_t *batch, const void *payload, size_t len,
                                      const char *message);
@@ -188,7 +193,14 @@ struct connrt_host {
     /* A new empty batch for listener_submit; owned by the runtime. */
     connrt_batch_t *(*listener_batch_new)(connrt_listener_t *listener);
 
-    void *reserved[8];
+    /* 1.1: a source operation (no inputs) hands every document emitted so
+     * far on through the rest of the process and waits for it. Returns 0
+     * when the process took them all (each ended in success or application
+     * error), -1 when it stopped on a failure: the source must then not
+     * acknowledge (commit) them. May be NULL in a 1.0 host. */
+    int (*batch_flush)(connrt_batch_t *batch);
+
+    void *reserved[7];
 };
 
 /* ------------------------------------------------------------------------ */

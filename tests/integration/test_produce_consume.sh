@@ -40,6 +40,17 @@ cat > "$TMP/c/deploy/defs.xml" <<'XML'
     <start operation="read"/>
     <output/>
   </process>
+  <operation id="read-fail" connection="kafka" type="consume">
+    <property name="topic">orders</property>
+    <property name="consumer_group">g-fail</property>
+    <property name="min_messages">200</property>
+    <property name="max_wait_ms">15000</property>
+    <property name="autocommit">true</property>
+  </operation>
+  <process id="consume-fail">
+    <start operation="read-fail"/>
+    <output/>
+  </process>
   <process id="consume-small">
     <start operation="read-small"/>
     <output/>
@@ -80,6 +91,15 @@ check "consumed documents expose the key as a document property" \
 run_connrt st run --container "$TMP/c" --process consume --output "$TMP/again.jsonl" </dev/null
 check "second consume of the group finds nothing new" \
     test "$(jsonl "$TMP/again.jsonl" 'len(docs)')" = 0
+
+# --- at-least-once: when the rest of the process fails, autocommit commits nothing
+run_connrt st run --container "$TMP/c" --process consume-fail --output /dev/full
+check "consume into a failing output: exit 3" test "$st" -eq 3
+check "consume into a failing output: offsets not committed, said on stderr" \
+    grep -q "offsets not committed because the process failed" "$TMP/err"
+run_connrt st run --container "$TMP/c" --process consume-fail --output "$TMP/retry.jsonl"
+check "the next run of that group gets all 200 documents again" \
+    test "$(jsonl "$TMP/retry.jsonl" 'len(docs)')" = 200
 
 # --- per-document application errors: unknown topic and oversize; the others go on
 printf '%s\n' '{"value":"{\"customer\":\"a\"}"}' \

@@ -18,9 +18,27 @@ static const struct connrt_property_def connection_properties[] = {
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL, NULL},
 };
 
+#ifdef TEST_PLUGIN_BAD_OPERATION
+/* A batch operation without execute: the runtime would call NULL. */
+static int open_operation(void *ctx, const struct connrt_host *host, void *connection,
+                          const connrt_settings_t *settings, const char *component_id,
+                          char *errstr, size_t errstr_size)
+{
+    (void)ctx, (void)host, (void)connection, (void)settings, (void)component_id, (void)errstr,
+        (void)errstr_size;
+    return 0;
+}
+
+static const struct connrt_operation operations[] = {
+    {.type = "send", .kind = CONNRT_OP_BATCH, .properties = connection_properties + 1,
+     .open = open_operation},
+    {.type = NULL},
+};
+#else
 static const struct connrt_operation operations[] = {
     {.type = NULL},
 };
+#endif
 
 static int open_connection(const struct connrt_host *host, const connrt_settings_t *settings,
                            const char *component_id, const char *container_dir,

@@ -116,14 +116,42 @@ static void document_origin_ref__line__formatted_on_demand(void **state)
 
 static size_t hook_calls;
 static size_t hook_seen;
+static size_t hook_stop_after; /* the hook reports "stopped" from this call on (0: never) */
 
 /* Takes the emitted documents on, as the engine does: checks and counts. */
-static void count_emitted(void *opaque, connrt_batch_t *batch)
+static int count_emitted(void *opaque, connrt_batch_t *batch)
 {
     assert_ptr_equal(opaque, &hook_calls);
     hook_calls++;
     hook_seen += connrt_batch_emitted_count(batch);
     connrt_arena_reset(connrt_batch_arena(batch));
+    return hook_stop_after != 0 && hook_calls >= hook_stop_after ? -1 : 0;
+}
+
+static void batch_flush__pending_documents__handed_on_and_verdict_kept(void **state)
+{
+    (void)state;
+    connrt_arena_t *a = connrt_arena_new();
+    connrt_batch_t *b = connrt_batch_new(a);
+    hook_calls = hook_seen = 0;
+    hook_stop_after = 2;
+    assert_int_equal(connrt_batch_flush(b), 0); /* no hook: nothing to do */
+    connrt_batch_set_emit_hook(b, 100, (size_t)1 << 30, count_emitted, &hook_calls);
+    assert_non_null(connrt_batch_emit(b, "a", 1, NULL));
+    assert_non_null(connrt_batch_emit(b, "b", 1, NULL));
+    /* The process took both: the source may acknowledge them. */
+    assert_int_equal(connrt_batch_flush(b), 0);
+    assert_int_equal(hook_seen, 2);
+    assert_int_equal(connrt_batch_emitted_count(b), 0);
+    assert_non_null(connrt_batch_emit(b, "c", 1, NULL));
+    /* The process stopped on this one: no acknowledgement, now or later. */
+    assert_int_equal(connrt_batch_flush(b), -1);
+    assert_int_equal(hook_seen, 3);
+    assert_int_equal(connrt_batch_flush(b), -1);
+    assert_int_equal(hook_calls, 2);
+    hook_stop_after = 0;
+    connrt_batch_destroy(b);
+    connrt_arena_destroy(a);
 }
 
 static void batch_emit_hook__limit_reached__called_before_next_emit(void **state)
@@ -346,6 +374,7 @@ int main(void)
         cmocka_unit_test(arena_generation__reset_or_other_arena__differs),
         cmocka_unit_test(document_origin_ref__line__formatted_on_demand),
         cmocka_unit_test(batch_emit_hook__limit_reached__called_before_next_emit),
+        cmocka_unit_test(batch_flush__pending_documents__handed_on_and_verdict_kept),
         cmocka_unit_test(arena_destroy__null__no_op),
         cmocka_unit_test(document_new__payload__copied_with_nul),
         cmocka_unit_test(document_set_property__replace__keeps_one_entry_in_order),

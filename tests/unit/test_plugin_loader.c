@@ -63,8 +63,11 @@ static void load_file__good_plugin__registered_by_name(void **state)
 static void load_file__wrong_abi_major__refused_naming_both_versions(void **state)
 {
     (void)state;
-    expect_refusal("bad_major", "connector ABI version 2.0 is not compatible with this "
-                                "runtime's 1.0");
+    char reason[128];
+    snprintf(reason, sizeof(reason),
+             "connector ABI version 2.%d is not compatible with this runtime's 1.%d",
+             CONNRT_ABI_VERSION_MINOR, CONNRT_ABI_VERSION_MINOR);
+    expect_refusal("bad_major", reason);
 }
 
 static void load_file__struct_size_too_small__refused(void **state)
@@ -77,6 +80,12 @@ static void load_file__no_entry_symbol__refused(void **state)
 {
     (void)state;
     expect_refusal("no_entry", "does not export connrt_connector_entry()");
+}
+
+static void load_file__operation_without_execute__refused_naming_it(void **state)
+{
+    (void)state;
+    expect_refusal("bad_operation", "operation 'send' lacks the callbacks of its kind");
 }
 
 static void load_file__not_a_shared_object__refused(void **state)
@@ -206,6 +215,7 @@ int main(void)
         cmocka_unit_test(load_file__wrong_abi_major__refused_naming_both_versions),
         cmocka_unit_test(load_file__struct_size_too_small__refused),
         cmocka_unit_test(load_file__no_entry_symbol__refused),
+        cmocka_unit_test(load_file__operation_without_execute__refused_naming_it),
         cmocka_unit_test(load_file__not_a_shared_object__refused),
         cmocka_unit_test(load_file__same_name_twice__second_refused_naming_first),
         cmocka_unit_test(load_search_path__container_first_then_env__bad_ones_reported),

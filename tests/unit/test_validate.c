@@ -62,13 +62,41 @@ static const struct connrt_property_def container_table[] = {
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL, NULL},
 };
 
+/* Callbacks the loader requires; validation never calls them. */
+static int op_open(void *ctx, const struct connrt_host *host, void *connection,
+                   const connrt_settings_t *settings, const char *component_id, char *errstr,
+                   size_t errstr_size)
+{
+    (void)ctx, (void)host, (void)connection, (void)settings, (void)component_id, (void)errstr,
+        (void)errstr_size;
+    return -1;
+}
+
+static int op_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size)
+{
+    (void)ctx, (void)batch, (void)errstr, (void)errstr_size;
+    return -1;
+}
+
+static int op_listen_start(void *ctx, connrt_listener_t *listener, char *errstr,
+                           size_t errstr_size)
+{
+    (void)ctx, (void)listener, (void)errstr, (void)errstr_size;
+    return -1;
+}
+
+static void op_listen_stop(void *ctx)
+{
+    (void)ctx;
+}
+
 static const struct connrt_operation operations[] = {
-    {"produce", CONNRT_OP_BATCH, 0, "produce", produce_table, 0, NULL, NULL, NULL, NULL, NULL,
-     {NULL}},
-    {"consume", CONNRT_OP_BATCH, 1, "consume", consume_table, 0, NULL, NULL, NULL, NULL, NULL,
-     {NULL}},
-    {"listen", CONNRT_OP_LISTEN, 1, "listen", consume_table, 0, NULL, NULL, NULL, NULL, NULL,
-     {NULL}},
+    {"produce", CONNRT_OP_BATCH, 0, "produce", produce_table, 0, op_open, op_execute, NULL, NULL,
+     NULL, {NULL}},
+    {"consume", CONNRT_OP_BATCH, 1, "consume", consume_table, 0, op_open, op_execute, NULL, NULL,
+     NULL, {NULL}},
+    {"listen", CONNRT_OP_LISTEN, 1, "listen", consume_table, 0, op_open, NULL, op_listen_start,
+     op_listen_stop, NULL, {NULL}},
     {NULL, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, {NULL}},
 };
 
@@ -92,13 +120,14 @@ static const struct connrt_connector fake = {
     connection_table, container_table, operations, fake_open, NULL, fake_close, {NULL},
 };
 
-static const struct connrt_operation other_operations[] = {
-    {"poll", CONNRT_OP_BATCH, 0, "poll", NULL, 0, NULL, NULL, NULL, NULL, NULL, {NULL}},
-    {NULL, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, {NULL}},
-};
-
 static const struct connrt_property_def empty_table[] = {
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL, NULL},
+};
+
+static const struct connrt_operation other_operations[] = {
+    {"poll", CONNRT_OP_BATCH, 0, "poll", empty_table, 0, op_open, op_execute, NULL, NULL, NULL,
+     {NULL}},
+    {NULL, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, {NULL}},
 };
 
 static const struct connrt_connector other = {
