@@ -2,6 +2,7 @@
  * connection_probe.c - test a Kafka connection stage by stage and say
  * which stage failed.
  */
+#include "clock.h"
 #include "connection_probe.h"
 
 #include <errno.h>
@@ -333,25 +334,17 @@ static int check_authorization(const rd_kafka_metadata_t *md, char *errstr, size
     return 0;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int probe_login(const kafka_security_t *sec, rd_kafka_t *rk, struct probe *p,
                        int timeout_ms, void (*report)(void *, const char *), void *opaque,
                        char *errstr, size_t errstr_size)
 {
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = kafka_monotonic_ms() + timeout_ms;
     const rd_kafka_metadata_t *md = NULL;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
     const char *protocol = kafka_security_protocol(sec);
     int rc, done = 0;
 
-    while (!done && now_ms() < deadline) {
+    while (!done && kafka_monotonic_ms() < deadline) {
         err = rd_kafka_metadata(rk, 1, NULL, &md, PROBE_STEP_MS);
         rd_kafka_poll(rk, 0); /* serves error_cb */
         pthread_mutex_lock(&p->lock);

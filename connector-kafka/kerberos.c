@@ -2,6 +2,7 @@
  * kerberos.c - in-process Kerberos tickets (MIT krb5) in private memory
  * caches, renewed before they expire.
  */
+#include "clock.h"
 #include "kerberos.h"
 
 #include <errno.h>
@@ -39,14 +40,6 @@ struct kafka_kerberos {
 };
 
 static atomic_uint cache_counter;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void logf_krb(kafka_kerberos_t *k, int is_error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -192,7 +185,7 @@ static long long renew_time_ms(long long start, long long end)
 {
     long long life_ms = (end - start) * 1000;
 
-    return now_ms() + (life_ms > 0 ? life_ms * RENEW_AT_PERCENT / 100 : 1000);
+    return kafka_wall_ms() + (life_ms > 0 ? life_ms * RENEW_AT_PERCENT / 100 : 1000);
 }
 
 /* Caller holds the lock (or is alone). New ticket into the idle cache and
@@ -231,7 +224,7 @@ static void *renewal_thread(void *arg)
     pthread_mutex_lock(&k->lock);
     while (!k->stop) {
         long long wait_until = k->renew_at_ms;
-        if (now_ms() < wait_until) {
+        if (kafka_wall_ms() < wait_until) {
             struct timespec ts = {(time_t)(wait_until / 1000), (long)(wait_until % 1000) *
                                                                    1000000L};
             pthread_cond_timedwait(&k->wake, &k->lock, &ts);
@@ -252,8 +245,8 @@ static void *renewal_thread(void *arg)
             atomic_fetch_add(&k->tickets, 1);
             logf_krb(k, 0, "Kerberos: new ticket for %s, valid until %lld", k->principal, end);
         } else if (rc != 0) {
-            left = (k->end * 1000 - now_ms()) / 2;
-            k->renew_at_ms = now_ms() + (left > RETRY_MAX_MS ? RETRY_MAX_MS :
+            left = (k->end * 1000 - kafka_wall_ms()) / 2;
+            k->renew_at_ms = kafka_wall_ms() + (left > RETRY_MAX_MS ? RETRY_MAX_MS :
                                          left < 1000 ? 1000 : left);
             logf_krb(k, 1, "%s (will retry)", errstr);
         }
@@ -481,7 +474,7 @@ int kafka_kerberos_prepare_thread(kafka_kerberos_t *k, const char *service, cons
 
     pthread_mutex_lock(&k->lock);
     /* The renewal thread is late (KDC down?): try now, the ticket is due. */
-    if (now_ms() / 1000 + 2 >= k->end) {
+    if (kafka_wall_ms() / 1000 + 2 >= k->end) {
         rc = renew_locked(k, k->ctx, errstr, errstr_size);
     }
     if (gss_krb5_ccache_name(&minor, k->names[k->active], NULL) != GSS_S_COMPLETE && rc == 0) {

@@ -1,6 +1,7 @@
 /*
  * oauth.c - OAuth 2.0 client-credentials token requests with libcurl.
  */
+#include "clock.h"
 #include "oauth.h"
 
 #include <ctype.h>
@@ -389,14 +390,6 @@ static char *jwt_subject(const char *token)
     return sub;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The error fields of a refusal, for the message. */
 static void refusal(const struct kafka_oauth *o, long http, json_t *doc, char *errstr,
                     size_t errstr_size)
@@ -457,7 +450,7 @@ static enum outcome parse_answer(const struct kafka_oauth *o, long http, const s
     if (tok->principal == NULL) {
         tok->principal = strdup(o->client_id);
     }
-    tok->expires_ms = now_ms() + lifetime_s * 1000;
+    tok->expires_ms = kafka_wall_ms() + lifetime_s * 1000;
     json_decref(doc);
     if (tok->value == NULL || tok->principal == NULL) {
         kafka_oauth_token_clear(tok);

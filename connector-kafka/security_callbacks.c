@@ -4,6 +4,7 @@
  * selection before each connect, OAUTHBEARER token refresh (OAuth endpoint
  * or MSK IAM); and the registry through which they find their connection.
  */
+#include "clock.h"
 #include "security_internal.h"
 
 #include <errno.h>
@@ -341,14 +342,6 @@ static int connect_cb(int sockfd, const struct sockaddr *addr, int addrlen, cons
 /* OAUTHBEARER tokens                                                       */
 /* ------------------------------------------------------------------------ */
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void refuse_token(rd_kafka_t *rk, kafka_security_t *sec, const char *msg)
 {
     if (sec != NULL) {
@@ -377,7 +370,7 @@ static void refresh_oauth(rd_kafka_t *rk, kafka_security_t *sec)
     } else {
         sec->host->log(CONNRT_LOG_DEBUG, sec->component_id,
                        "OAuth: new token for %s, valid %lld s", tok.principal,
-                       (tok.expires_ms - now_ms()) / 1000);
+                       (tok.expires_ms - kafka_wall_ms()) / 1000);
     }
     kafka_oauth_token_clear(&tok);
 }

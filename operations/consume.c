@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../connector-kafka/clock.h"
 #include "operations.h"
 #include "../connector-kafka/security.h"
 
@@ -45,14 +46,6 @@ const struct connrt_property_def kafka_consume_properties[] = {
      "Where to start in a partition the group has no committed offset for", NULL},
     {NULL, CONNRT_PROP_STRING, 0, NULL, NULL, 0, 0, NULL, NULL},
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ------------------------------------------------------------------------ */
 /* The consumer                                                             */
@@ -344,10 +337,10 @@ static int poll_once(struct consume_run *r, int timeout_ms, char *errstr, size_t
 /* Wait for the group to assign partitions (possibly none). */
 static int wait_assignment(struct consume_run *r, char *errstr, size_t errstr_size)
 {
-    long long until = now_ms() + KAFKA_JOIN_TIMEOUT_MS;
+    long long until = kafka_monotonic_ms() + KAFKA_JOIN_TIMEOUT_MS;
 
     while (!r->assigned) {
-        if (now_ms() >= until) {
+        if (kafka_monotonic_ms() >= until) {
             snprintf(errstr, errstr_size,
                      "consumer group '%s' got no partition assignment within %d ms "
                      "(is the cluster at '%s' reachable?)",
@@ -392,14 +385,14 @@ static int read_messages(struct consume_run *r, char *errstr, size_t errstr_size
     if (wait_assignment(r, errstr, errstr_size) != 0) {
         return -1;
     }
-    deadline = now_ms() + c->max_wait_ms;
+    deadline = kafka_monotonic_ms() + c->max_wait_ms;
     /* A message that came with the assignment opens the first step. */
     if (r->count > 0 && fill_step(r, 0, errstr, errstr_size) != 0) {
         return -1;
     }
     while (!r->stop && r->count < c->min_messages) {
         long long step_start = r->count;
-        long long left = deadline - now_ms();
+        long long left = deadline - kafka_monotonic_ms();
         int rc;
         if (left <= 0) {
             break;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../connector-kafka/clock.h"
 #include "operations.h"
 #include "../connector-kafka/security.h"
 
@@ -49,22 +50,6 @@ const struct connrt_property_def kafka_produce_properties[] = {
 };
 
 /* Create time of a message, as a Java producer stamps it. */
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Results                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -277,7 +262,7 @@ static rd_kafka_resp_err_t produce_message(struct kafka_produce *p, size_t i, co
                 RD_KAFKA_V_TIMESTAMP(p->created[i]), RD_KAFKA_V_OPAQUE(message_ticket(p, i)),
                 RD_KAFKA_V_END);
         }
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || now_ms() >= deadline) {
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || kafka_monotonic_ms() >= deadline) {
             return err;
         }
         rd_kafka_poll(p->rk, 10);
@@ -310,7 +295,7 @@ static void produce_document(struct kafka_produce *p, size_t i, long long deadli
         return;
     }
     hdrs = message_headers(p, doc);
-    p->created[i] = wall_ms();
+    p->created[i] = kafka_wall_ms();
     p->done[i] = 0;
     p->outstanding++;
     err = produce_message(p, i, topic, payload, len, key, hdrs, deadline);
@@ -334,15 +319,15 @@ static void produce_document(struct kafka_produce *p, size_t i, long long deadli
  * no late report can reach a later batch, and fail what still has none. */
 static void finish_batch(struct kafka_produce *p, long long deadline)
 {
-    long long left = deadline - now_ms();
+    long long left = deadline - kafka_monotonic_ms();
 
     if (p->outstanding > 0) {
         rd_kafka_flush(p->rk, left > 0 ? (int)left : 0);
     }
     if (p->outstanding > 0) {
-        long long drain_until = now_ms() + KAFKA_PURGE_DRAIN_MS;
+        long long drain_until = kafka_monotonic_ms() + KAFKA_PURGE_DRAIN_MS;
         rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        while (p->outstanding > 0 && now_ms() < drain_until) {
+        while (p->outstanding > 0 && kafka_monotonic_ms() < drain_until) {
             rd_kafka_poll(p->rk, 50);
         }
     }
@@ -577,7 +562,7 @@ static int produce_batch(struct kafka_produce *p, connrt_batch_t *batch, char *e
     /* 24 bits of generation: wraps after 16 M batches, far beyond any late report. */
     p->generation = (p->generation + 1) & 0xffffffu;
     p->outstanding = 0;
-    deadline = now_ms() + p->message_timeout_ms + KAFKA_FLUSH_MARGIN_MS;
+    deadline = kafka_monotonic_ms() + p->message_timeout_ms + KAFKA_FLUSH_MARGIN_MS;
     for (size_t i = 0; i < n; i++) {
         p->done[i] = 1; /* until queued */
         produce_document(p, i, deadline);
