@@ -356,16 +356,19 @@ static void put_kafka_fields(struct buffer *b, const connrt_document_t *doc)
             }
         }
     }
+    /* Every field of design §7 is always present: null (headers: {}) when
+     * the document has no such value, e.g. a message without a key. */
     for (size_t k = 0; k < NFIELDS; k++) {
         const struct kafka_field *f = &kafka_fields[k];
-        if (values[k] == NULL) {
-            continue;
-        }
         if (f->kind == FIELD_HEADERS) {
             put_headers(b, doc, f->tracked);
             continue;
         }
         buf_put(b, f->key, strlen(f->key));
+        if (values[k] == NULL) {
+            BUF_LIT(b, "null");
+            continue;
+        }
         if (f->kind == FIELD_NUMBER && is_json_integer(values[k])) {
             buf_put(b, values[k], strlen(values[k]));
         } else {

@@ -115,12 +115,14 @@ static void output_write__kafka_tracked__mapped_to_fields(void **state)
     json_decref(o);
 }
 
-static void output_write__no_tracked__kafka_fields_omitted(void **state)
+static void output_write__no_tracked__kafka_fields_null(void **state)
 {
     struct fixture *f = *state;
     connrt_document_t *d = connrt_document_new(f->arena, "plain", 5);
     const char *text = (write_doc(f, d, NULL), finish(f));
-    assert_string_equal(text, "{\"value\":\"plain\",\"properties\":{},\"tracked\":{},"
+    assert_string_equal(text, "{\"value\":\"plain\",\"key\":null,\"topic\":null,"
+                              "\"partition\":null,\"offset\":null,\"timestamp\":null,"
+                              "\"headers\":{},\"properties\":{},\"tracked\":{},"
                               "\"outcome\":\"success\"}\n");
 }
 
@@ -300,7 +302,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(output_write__kafka_tracked__mapped_to_fields),
-        T(output_write__no_tracked__kafka_fields_omitted),
+        T(output_write__no_tracked__kafka_fields_null),
         T(output_write__application_error__outcome_and_error),
         T(output_write__special_characters__round_trip_exactly),
         T(output_write__long_mixed_value__round_trip_exactly),
