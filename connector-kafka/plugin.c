@@ -40,10 +40,10 @@ static const struct connrt_operation kafka_operations[] = {
         .description = "Commit the offsets the input documents name for a consumer group "
                        "(not implemented yet)",
         .properties = kafka_commit_offset_properties,
-        .context_size = sizeof(struct kafka_commit_offset),
-        .open = kafka_commit_offset_open,
+        .context_size = sizeof(struct kafka_unimplemented),
+        .open = kafka_unimplemented_open,
         .execute = kafka_commit_offset_execute,
-        .close = kafka_commit_offset_close,
+        .close = kafka_unimplemented_close,
     },
     {
         .type = "listen",
@@ -52,12 +52,12 @@ static const struct connrt_operation kafka_operations[] = {
         .description = "Run a process for each batch of a long-running consumer group member, "
                        "committing after success (not implemented yet)",
         .properties = kafka_listen_properties,
-        .context_size = sizeof(struct kafka_listen),
-        .open = kafka_listen_open,
+        .context_size = sizeof(struct kafka_unimplemented),
+        .open = kafka_unimplemented_open,
         .execute = kafka_listen_execute,
         .listen_start = kafka_listen_start,
         .listen_stop = kafka_listen_stop,
-        .close = kafka_listen_close,
+        .close = kafka_unimplemented_close,
     },
     {.type = NULL},
 };

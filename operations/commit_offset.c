@@ -16,11 +16,11 @@ const struct connrt_property_def kafka_commit_offset_properties[] = {
     {NULL, CONNRT_PROP_STRING, 0, NULL, NULL, 0, 0, NULL, NULL},
 };
 
-int kafka_commit_offset_open(void *ctx, const struct connrt_host *host, void *connection,
+int kafka_unimplemented_open(void *ctx, const struct connrt_host *host, void *connection,
                              const connrt_settings_t *settings, const char *component_id,
                              char *errstr, size_t errstr_size)
 {
-    struct kafka_commit_offset *op = ctx;
+    struct kafka_unimplemented *op = ctx;
 
     (void)connection;
     (void)settings;
@@ -43,7 +43,7 @@ int kafka_commit_offset_execute(void *ctx, connrt_batch_t *batch, char *errstr,
     return -1;
 }
 
-void kafka_commit_offset_close(void *ctx)
+void kafka_unimplemented_close(void *ctx)
 {
     (void)ctx;
 }

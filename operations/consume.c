@@ -25,7 +25,7 @@
 #define KAFKA_JOIN_POLL_MS 100
 #define KAFKA_FETCH_MARGIN 65536
 
-static const char *const offset_resets[] = {"earliest", "latest", NULL};
+const char *const kafka_offset_resets[] = {"earliest", "latest", NULL};
 
 const struct connrt_property_def kafka_consume_properties[] = {
     {"topic", CONNRT_PROP_LIST, CONNRT_PROP_F_REQUIRED, NULL, NULL, 0, 0,
@@ -42,7 +42,7 @@ const struct connrt_property_def kafka_consume_properties[] = {
      NULL},
     {"max_wait_ms", CONNRT_PROP_DURATION_MS, 0, "10000", NULL, 0, 86400000,
      "Longest wait for min_messages once the group has assigned partitions", NULL},
-    {"auto_offset_reset", CONNRT_PROP_ENUM, 0, "earliest", offset_resets, 0, 0,
+    {"auto_offset_reset", CONNRT_PROP_ENUM, 0, "earliest", kafka_offset_resets, 0, 0,
      "Where to start in a partition the group has no committed offset for", NULL},
     {NULL, CONNRT_PROP_STRING, 0, NULL, NULL, 0, 0, NULL, NULL},
 };

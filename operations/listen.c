@@ -8,7 +8,6 @@
 
 #include "operations.h"
 
-static const char *const offset_resets[] = {"earliest", "latest", NULL};
 static const char *const assignment_strategies[] = {"range", "roundrobin", "cooperative-sticky",
                                                     NULL};
 
@@ -28,27 +27,12 @@ const struct connrt_property_def kafka_listen_properties[] = {
      NULL},
     {"dead_letter_topic", CONNRT_PROP_STRING, 0, NULL, NULL, 0, 0,
      "Where a batch goes after max_retries failures (none: keep retrying)", NULL},
-    {"auto_offset_reset", CONNRT_PROP_ENUM, 0, "earliest", offset_resets, 0, 0,
+    {"auto_offset_reset", CONNRT_PROP_ENUM, 0, "earliest", kafka_offset_resets, 0, 0,
      "Where to start in a partition the group has no committed offset for", NULL},
     {"assignment_strategy", CONNRT_PROP_ENUM, 0, "range", assignment_strategies, 0, 0,
      "How the group spreads partitions over its members", NULL},
     {NULL, CONNRT_PROP_STRING, 0, NULL, NULL, 0, 0, NULL, NULL},
 };
-
-int kafka_listen_open(void *ctx, const struct connrt_host *host, void *connection,
-                      const connrt_settings_t *settings, const char *component_id,
-                      char *errstr, size_t errstr_size)
-{
-    struct kafka_listen *op = ctx;
-
-    (void)connection;
-    (void)settings;
-    (void)component_id;
-    (void)errstr;
-    (void)errstr_size;
-    op->host = host;
-    return 0;
-}
 
 /* A listen operation only starts processes; should a runtime call it as a
  * batch step, it fails the same way. */
@@ -69,11 +53,6 @@ int kafka_listen_start(void *ctx, connrt_listener_t *listener, char *errstr,
 }
 
 void kafka_listen_stop(void *ctx)
-{
-    (void)ctx;
-}
-
-void kafka_listen_close(void *ctx)
 {
     (void)ctx;
 }

@@ -102,31 +102,29 @@ void kafka_consume_close(void *ctx);
 /* Commit Offset and Listen (declared; not implemented yet)                 */
 /* ------------------------------------------------------------------------ */
 
-struct kafka_commit_offset {
+/* Context of an operation that is declared but not implemented yet. */
+struct kafka_unimplemented {
     const struct connrt_host *host;
 };
 
-extern const struct connrt_property_def kafka_commit_offset_properties[];
-int kafka_commit_offset_open(void *ctx, const struct connrt_host *host, void *connection,
+/* open/close shared by the not-yet-implemented operations (commit_offset.c). */
+int kafka_unimplemented_open(void *ctx, const struct connrt_host *host, void *connection,
                              const connrt_settings_t *settings, const char *component_id,
                              char *errstr, size_t errstr_size);
+void kafka_unimplemented_close(void *ctx);
+
+/* earliest, latest: auto_offset_reset of Consume and Listen (consume.c). */
+extern const char *const kafka_offset_resets[];
+
+extern const struct connrt_property_def kafka_commit_offset_properties[];
 int kafka_commit_offset_execute(void *ctx, connrt_batch_t *batch, char *errstr,
                                 size_t errstr_size);
-void kafka_commit_offset_close(void *ctx);
-
-struct kafka_listen {
-    const struct connrt_host *host;
-};
 
 extern const struct connrt_property_def kafka_listen_properties[];
-int kafka_listen_open(void *ctx, const struct connrt_host *host, void *connection,
-                      const connrt_settings_t *settings, const char *component_id,
-                      char *errstr, size_t errstr_size);
 int kafka_listen_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size);
 int kafka_listen_start(void *ctx, connrt_listener_t *listener, char *errstr,
                        size_t errstr_size);
 void kafka_listen_stop(void *ctx);
-void kafka_listen_close(void *ctx);
 
 /* ------------------------------------------------------------------------ */
 /* Messages and documents (message.c)                                       */
