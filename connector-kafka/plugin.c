@@ -50,14 +50,14 @@ static const struct connrt_operation kafka_operations[] = {
         .kind = CONNRT_OP_LISTEN,
         .can_start = 1,
         .description = "Run a process for each batch of a long-running consumer group member, "
-                       "committing after success (not implemented yet)",
+                       "committing after success",
         .properties = kafka_listen_properties,
-        .context_size = sizeof(struct kafka_unimplemented),
-        .open = kafka_unimplemented_open,
+        .context_size = sizeof(struct kafka_listen),
+        .open = kafka_listen_open,
         .execute = kafka_listen_execute,
         .listen_start = kafka_listen_start,
         .listen_stop = kafka_listen_stop,
-        .close = kafka_unimplemented_close,
+        .close = kafka_listen_close,
     },
     {.type = NULL},
 };

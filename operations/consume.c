@@ -23,7 +23,6 @@
 #define KAFKA_JOIN_TIMEOUT_MS 30000
 /* Poll slice while joining, so the message deadline starts on time. */
 #define KAFKA_JOIN_POLL_MS 100
-#define KAFKA_FETCH_MARGIN 65536
 
 const char *const kafka_offset_resets[] = {"earliest", "latest", NULL};
 
@@ -92,49 +91,6 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
 }
 
-/*
- * The mock cluster's group coordinator holds a first join for 3 s and any
- * later one for session.timeout.ms - 1 s (a group whose last member left
- * included), and drops a member whose join outlasts session.timeout.ms.
- * Measured on librdkafka 2.0.2: 2000 ms fails every time, 2500 and 3000 ms
- * never failed (24 runs, 4 in parallel). 3000 ms (heartbeats every 1000 ms)
- * is the smallest with a margin; a later join then takes about 2 s instead
- * of 44 s with the 45 s default. An empty Fetch waits fetch.wait.max.ms:
- * 10 ms instead of 500 keeps a consume from idling while messages are there.
- * Real brokers refuse session timeouts under 6 s, hence mock only.
- */
-static int mock_tuning(struct kafka_consume *c, rd_kafka_conf_t *conf, char *errstr,
-                       size_t errstr_size)
-{
-    if (!kafka_connection_is_mock(c->conn)) {
-        return 0;
-    }
-    return kafka_conf_default(c->conn, conf, "session.timeout.ms", "3000", errstr,
-                              errstr_size) != 0 ||
-                   kafka_conf_default(c->conn, conf, "heartbeat.interval.ms", "1000", errstr,
-                                      errstr_size) != 0 ||
-                   kafka_conf_default(c->conn, conf, "fetch.wait.max.ms", "10", errstr,
-                                      errstr_size) != 0
-               ? -1
-               : 0;
-}
-
-/* A message of max.request.size must fit in one Fetch response. */
-static int fetch_sizes(const struct kafka_consume *c, rd_kafka_conf_t *conf, char *errstr,
-                       size_t errstr_size)
-{
-    long long need = c->max_request_size + KAFKA_FETCH_MARGIN;
-
-    if (need <= 50000000) { /* below librdkafka's defaults */
-        return 0;
-    }
-    return kafka_conf_set_int(conf, "fetch.max.bytes", need, errstr, errstr_size) != 0 ||
-                   kafka_conf_set_int(conf, "receive.message.max.bytes", need + 1024, errstr,
-                                      errstr_size) != 0
-               ? -1
-               : 0;
-}
-
 static rd_kafka_conf_t *consumer_conf_new(struct kafka_consume *c, char *errstr,
                                           size_t errstr_size)
 {
@@ -153,7 +109,7 @@ static rd_kafka_conf_t *consumer_conf_new(struct kafka_consume *c, char *errstr,
         kafka_conf_set(conf, "enable.partition.eof", "false", errstr, errstr_size) != 0 ||
         kafka_conf_set(conf, "auto.offset.reset", reset ? reset : "earliest", errstr,
                        errstr_size) != 0 ||
-        fetch_sizes(c, conf, errstr, errstr_size) != 0) {
+        kafka_consumer_fetch_sizes(conf, c->max_request_size, errstr, errstr_size) != 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -176,7 +132,7 @@ static rd_kafka_t *consumer_start(struct kafka_consume *c, struct consume_run *r
     char why[512];
     rd_kafka_t *rk;
 
-    if (mock_tuning(c, conf, errstr, errstr_size) != 0) {
+    if (kafka_consumer_mock_tuning(c->conn, conf, errstr, errstr_size) != 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -438,38 +394,6 @@ static int commit_emitted(struct consume_run *r, char *errstr, size_t errstr_siz
 /* Open, execute, close                                                     */
 /* ------------------------------------------------------------------------ */
 
-static rd_kafka_topic_partition_list_t *topics_parse(const char *value, char *errstr,
-                                                     size_t errstr_size)
-{
-    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(4);
-    const char *p = value ? value : "";
-
-    while (*p != '\0') {
-        char name[512];
-        size_t span;
-        p += strspn(p, ", \t\r\n");
-        span = strcspn(p, ", \t\r\n");
-        if (span == 0) {
-            break;
-        }
-        if (span >= sizeof(name)) {
-            snprintf(errstr, errstr_size, "property 'topic': a topic name is too long");
-            rd_kafka_topic_partition_list_destroy(list);
-            return NULL;
-        }
-        memcpy(name, p, span);
-        name[span] = '\0';
-        rd_kafka_topic_partition_list_add(list, name, RD_KAFKA_PARTITION_UA);
-        p += span;
-    }
-    if (list->cnt == 0) {
-        snprintf(errstr, errstr_size, "property 'topic': no topic given");
-        rd_kafka_topic_partition_list_destroy(list);
-        return NULL;
-    }
-    return list;
-}
-
 static int int_setting(const struct kafka_consume *c, const char *name, long long fallback,
                        long long *out, char *errstr, size_t errstr_size)
 {
@@ -489,7 +413,7 @@ static int consume_settings_load(struct kafka_consume *c, char *errstr, size_t e
         snprintf(errstr, errstr_size, "property 'consumer_group' is required");
         return -1;
     }
-    c->topics = topics_parse(host->settings_get(c->settings, "topic"), errstr, errstr_size);
+    c->topics = kafka_topics_parse(host->settings_get(c->settings, "topic"), errstr, errstr_size);
     if (c->topics == NULL) {
         return -1;
     }

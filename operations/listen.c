@@ -1,12 +1,45 @@
 /*
- * listen.c - the Listen operation. Declared with its full property table so
- * that definitions validate and `describe` shows it; it is not implemented in
- * this version, and starting it fails with that message rather than
- * listening to nothing.
+ * listen.c - the Listen operation: a long-running consumer group member
+ * that hands batches of messages to process executions and commits a
+ * batch's offsets only after its execution succeeded (at-least-once).
+ *
+ * One thread (the fetch loop) owns the consumer: it polls, keeps each
+ * assigned partition's messages in a buffer until they are committed,
+ * forms batches and submits them, and handles the outcomes that the
+ * runtime reports from its own threads. A batch holds messages of one
+ * partition, and a partition has at most one batch in an execution at a
+ * time, so per-partition order holds however many executions run at once.
+ *
+ * A failed batch is submitted again from the same buffered messages (the
+ * rewind to the first uncommitted offset), after a backoff that doubles up
+ * to KAFKA_LISTEN_MAX_BACKOFF_MS. After max_retries failures, with a
+ * dead_letter_topic, the batch's messages are tried one by one and a single
+ * message that still fails goes to the dead-letter topic; without one, the
+ * batch keeps being retried.
  */
+#include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "../connector-kafka/clock.h"
+#include "../connector-kafka/security.h"
 #include "operations.h"
+
+#define KAFKA_LISTEN_MAX_BACKOFF_MS 60000
+/* Longest sleep of the fetch loop when nothing is due: it is woken by
+ * outcomes (rd_kafka_queue_yield) and by messages anyway. */
+#define KAFKA_LISTEN_IDLE_MS 200
+/* Messages taken from librdkafka per loop turn before batches are formed. */
+#define KAFKA_LISTEN_DRAIN 10000
+/* A partition holding this many batches' worth is paused until it drains. */
+#define KAFKA_LISTEN_PAUSE_BATCHES 4
+#define KAFKA_LISTEN_PAUSE_MIN 1000
+/* How long a final (synchronous) commit or a dead-letter delivery may take. */
+#define KAFKA_LISTEN_SYNC_TIMEOUT_MS 30000
+/* Retry a failed commit no sooner than this. */
+#define KAFKA_LISTEN_COMMIT_RETRY_MS 1000
 
 static const char *const assignment_strategies[] = {"range", "roundrobin", "cooperative-sticky",
                                                     NULL};
@@ -17,16 +50,22 @@ const struct connrt_property_def kafka_listen_properties[] = {
     {"consumer_group", CONNRT_PROP_STRING, CONNRT_PROP_F_REQUIRED, NULL, NULL, 0, 0,
      "Consumer group: containers of the same group share the partitions", NULL},
     {"batch_size", CONNRT_PROP_INT, 0, "100", NULL, 1, 1000000,
-     "Most documents handed to one process execution", NULL},
+     "Most documents handed to one process execution (a batch holds one partition's messages)",
+     NULL},
     {"batch_wait_ms", CONNRT_PROP_DURATION_MS, 0, "1000", NULL, 0, 3600000,
      "Longest wait to fill a batch before handing over what there is", NULL},
     {"max_concurrent_executions", CONNRT_PROP_INT, 0, "1", NULL, 1, 1024,
-     "Executions running at once (never two of the same partition)", NULL},
+     "Executions running at once (never two of the same partition; capped by container "
+     "property execution.max.concurrent)",
+     NULL},
     {"max_retries", CONNRT_PROP_INT, 0, "-1", NULL, -1, 1000000,
      "Retries of a failed batch before it goes to dead_letter_topic; -1 retries forever",
      NULL},
+    {"retry_backoff_ms", CONNRT_PROP_DURATION_MS, 0, "1000", NULL, 0, 3600000,
+     "Wait before the first retry of a failed batch; it doubles with each retry, up to 60 s",
+     NULL},
     {"dead_letter_topic", CONNRT_PROP_STRING, 0, NULL, NULL, 0, 0,
-     "Where a batch goes after max_retries failures (none: keep retrying)", NULL},
+     "Where a message goes after max_retries failures (none: keep retrying)", NULL},
     {"auto_offset_reset", CONNRT_PROP_ENUM, 0, "earliest", kafka_offset_resets, 0, 0,
      "Where to start in a partition the group has no committed offset for", NULL},
     {"assignment_strategy", CONNRT_PROP_ENUM, 0, "range", assignment_strategies, 0, 0,
@@ -34,25 +73,962 @@ const struct connrt_property_def kafka_listen_properties[] = {
     {NULL, CONNRT_PROP_STRING, 0, NULL, NULL, 0, 0, NULL, NULL},
 };
 
-/* A listen operation only starts processes; should a runtime call it as a
- * batch step, it fails the same way. */
-int kafka_listen_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size)
+/* ------------------------------------------------------------------------ */
+/* State                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* One assigned partition. Buffered messages are owned until committed; the
+ * first `batch_len` of them are the current batch (in an execution, or
+ * waiting for a retry). */
+struct listen_partition {
+    struct kafka_listen *l;
+    char *topic; /* owned */
+    int32_t partition;
+    rd_kafka_message_t **msgs; /* ring buffer, owned */
+    long long *arrived;        /* monotonic ms each message was taken */
+    size_t head, count, cap;
+    size_t batch_len;
+    int in_flight;       /* submitted, outcome not handled yet */
+    int done;            /* outcome reported, not handled yet (under l->lock) */
+    int outcome;         /* connrt_execution_outcome_t, with done */
+    int attempts;        /* failures of the current batch */
+    int64_t isolate_end; /* >= 0: retry one message at a time up to this offset */
+    long long retry_at;
+    int paused;
+    int revoked; /* no longer ours: free once its outcome is handled */
+    int64_t commit_next;  /* next offset to commit, -1: none */
+    int64_t commit_sent;  /* last commit_next handed to librdkafka */
+};
+
+
+/* ------------------------------------------------------------------------ */
+/* Partitions                                                               */
+/* ------------------------------------------------------------------------ */
+
+static struct listen_partition *part_find(struct kafka_listen *l, const char *topic,
+                                          int32_t partition)
 {
-    (void)batch;
-    return kafka_listen_start(ctx, NULL, errstr, errstr_size);
+    for (size_t i = 0; i < l->nparts; i++) {
+        struct listen_partition *p = l->parts[i];
+        if (!p->revoked && p->partition == partition && strcmp(p->topic, topic) == 0) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static struct listen_partition *part_add(struct kafka_listen *l, const char *topic,
+                                         int32_t partition)
+{
+    struct listen_partition **grown = realloc(l->parts, (l->nparts + 1) * sizeof(*grown));
+    struct listen_partition *p = calloc(1, sizeof(*p));
+    if (grown != NULL) {
+        l->parts = grown;
+    }
+    if (grown == NULL || p == NULL || (p->topic = strdup(topic)) == NULL) {
+        free(p);
+        return NULL;
+    }
+    p->l = l;
+    p->partition = partition;
+    p->isolate_end = -1;
+    p->commit_next = -1;
+    p->commit_sent = -1;
+    l->parts[l->nparts++] = p;
+    return p;
+}
+
+static rd_kafka_message_t *part_at(const struct listen_partition *p, size_t i)
+{
+    return p->msgs[(p->head + i) % p->cap];
+}
+
+static long long part_arrived(const struct listen_partition *p, size_t i)
+{
+    return p->arrived[(p->head + i) % p->cap];
+}
+
+static int part_push(struct listen_partition *p, rd_kafka_message_t *m)
+{
+    if (p->count == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 256;
+        rd_kafka_message_t **msgs = malloc(cap * sizeof(*msgs));
+        long long *arrived = malloc(cap * sizeof(*arrived));
+        if (msgs == NULL || arrived == NULL) {
+            free(msgs);
+            free(arrived);
+            return -1;
+        }
+        for (size_t i = 0; i < p->count; i++) {
+            msgs[i] = part_at(p, i);
+            arrived[i] = part_arrived(p, i);
+        }
+        free(p->msgs);
+        free(p->arrived);
+        p->msgs = msgs;
+        p->arrived = arrived;
+        p->head = 0;
+        p->cap = cap;
+    }
+    p->msgs[(p->head + p->count) % p->cap] = m;
+    p->arrived[(p->head + p->count) % p->cap] = kafka_monotonic_ms();
+    p->count++;
+    return 0;
+}
+
+/* Drop the first n buffered messages (committed, or no longer ours). */
+static void part_drop(struct listen_partition *p, size_t n)
+{
+    for (size_t i = 0; i < n && p->count > 0; i++) {
+        rd_kafka_message_destroy(part_at(p, 0));
+        p->head = (p->head + 1) % p->cap;
+        p->count--;
+    }
+}
+
+static void part_free(struct listen_partition *p)
+{
+    part_drop(p, p->count);
+    free(p->msgs);
+    free(p->arrived);
+    free(p->topic);
+    free(p);
+}
+
+static void part_pause(struct kafka_listen *l, struct listen_partition *p, int pause)
+{
+    rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(one, p->topic, p->partition);
+    if (pause) {
+        rd_kafka_pause_partitions(l->rk, one);
+    } else {
+        rd_kafka_resume_partitions(l->rk, one);
+    }
+    rd_kafka_topic_partition_list_destroy(one);
+    p->paused = pause;
+}
+
+/* Buffered messages are bounded: a partition far ahead of its executions
+ * stops fetching until they catch up. */
+static void part_flow(struct kafka_listen *l, struct listen_partition *p)
+{
+    size_t high = (size_t)l->batch_size * KAFKA_LISTEN_PAUSE_BATCHES;
+    if (high < KAFKA_LISTEN_PAUSE_MIN) {
+        high = KAFKA_LISTEN_PAUSE_MIN;
+    }
+    if (!p->paused && p->count >= high) {
+        part_pause(l, p, 1);
+    } else if (p->paused && p->count <= high / 2) {
+        part_pause(l, p, 0);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Commits                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static rd_kafka_topic_partition_list_t *pending_commits(struct kafka_listen *l)
+{
+    rd_kafka_topic_partition_list_t *list = NULL;
+    for (size_t i = 0; i < l->nparts; i++) {
+        struct listen_partition *p = l->parts[i];
+        if (p->commit_next < 0 || p->commit_next == p->commit_sent) {
+            continue;
+        }
+        if (list == NULL) {
+            list = rd_kafka_topic_partition_list_new(4);
+        }
+        rd_kafka_topic_partition_list_add(list, p->topic, p->partition)->offset = p->commit_next;
+        p->commit_sent = p->commit_next;
+    }
+    return list;
+}
+
+/* One asynchronous commit at a time, so commits coalesce under load and
+ * follow each other in order. */
+static void commit_async(struct kafka_listen *l)
+{
+    if (l->commit_outstanding || kafka_monotonic_ms() < l->commit_retry_at) {
+        return;
+    }
+    rd_kafka_topic_partition_list_t *list = pending_commits(l);
+    if (list == NULL) {
+        return;
+    }
+    rd_kafka_resp_err_t err = rd_kafka_commit(l->rk, list, 1);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        l->commit_outstanding = 1;
+    } else {
+        l->log.host->log(CONNRT_LOG_WARNING, l->component_id, "commit: %s (will retry)",
+                         rd_kafka_err2str(err));
+        l->commit_retry_at = kafka_monotonic_ms() + KAFKA_LISTEN_COMMIT_RETRY_MS;
+        for (int i = 0; i < list->cnt; i++) {
+            struct listen_partition *p =
+                part_find(l, list->elems[i].topic, list->elems[i].partition);
+            if (p != NULL) {
+                p->commit_sent = -1;
+            }
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+static void commit_result(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    struct kafka_listen *l = opaque;
+    (void)rk;
+    l->commit_outstanding = 0;
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        return;
+    }
+    l->log.host->log(CONNRT_LOG_WARNING, l->component_id,
+                     "group '%s': committing offsets failed: %s (will retry)", l->group,
+                     rd_kafka_err2str(err));
+    l->commit_retry_at = kafka_monotonic_ms() + KAFKA_LISTEN_COMMIT_RETRY_MS;
+    for (int i = 0; offsets != NULL && i < offsets->cnt; i++) {
+        struct listen_partition *p =
+            part_find(l, offsets->elems[i].topic, offsets->elems[i].partition);
+        if (p != NULL) {
+            p->commit_sent = -1;
+        }
+    }
+}
+
+/* Before partitions are given up or the member leaves. */
+static void commit_sync(struct kafka_listen *l, const char *why)
+{
+    rd_kafka_topic_partition_list_t *list;
+    for (size_t i = 0; i < l->nparts; i++) {
+        l->parts[i]->commit_sent = -1; /* a pending async commit may still fail */
+    }
+    list = pending_commits(l);
+    if (list == NULL) {
+        return;
+    }
+    rd_kafka_resp_err_t err = rd_kafka_commit(l->rk, list, 0);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        l->log.host->log(CONNRT_LOG_WARNING, l->component_id,
+                         "group '%s': committing offsets %s failed: %s (those messages will be "
+                         "processed again)",
+                         l->group, why, rd_kafka_err2str(err));
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dead letters                                                             */
+/* ------------------------------------------------------------------------ */
+
+static void dead_letter_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    (void)opaque;
+    *(rd_kafka_resp_err_t *)m->_private = m->err;
+}
+
+static int header_add(rd_kafka_headers_t *h, const char *name, const char *value)
+{
+    return rd_kafka_header_add(h, name, -1, value, -1) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
+}
+
+/* The original key, value and headers, plus headers saying why and from
+ * where. Returns 0 once delivered. */
+static int dead_letter_send(struct kafka_listen *l, const rd_kafka_message_t *m, int attempts)
+{
+    rd_kafka_headers_t *h = NULL;
+    rd_kafka_resp_err_t delivered = RD_KAFKA_RESP_ERR__IN_PROGRESS;
+    char partition[16], offset[32], tries[16], reason[256];
+
+    if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR && h != NULL) {
+        h = rd_kafka_headers_copy(h);
+    } else {
+        h = rd_kafka_headers_new(6);
+    }
+    snprintf(partition, sizeof(partition), "%d", (int)m->partition);
+    snprintf(offset, sizeof(offset), "%" PRId64, m->offset);
+    snprintf(tries, sizeof(tries), "%d", attempts);
+    snprintf(reason, sizeof(reason),
+             "the process failed on this message %d times (see the execution history)",
+             attempts);
+    if (header_add(h, "connrt.dlt.reason", reason) != 0 ||
+        header_add(h, "connrt.dlt.topic", rd_kafka_topic_name(m->rkt)) != 0 ||
+        header_add(h, "connrt.dlt.partition", partition) != 0 ||
+        header_add(h, "connrt.dlt.offset", offset) != 0 ||
+        header_add(h, "connrt.dlt.group", l->group) != 0 ||
+        header_add(h, "connrt.dlt.attempts", tries) != 0) {
+        rd_kafka_headers_destroy(h);
+        return -1;
+    }
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        l->dlq, RD_KAFKA_V_TOPIC(l->dead_letter_topic), RD_KAFKA_V_VALUE(m->payload, m->len),
+        RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_HEADERS(h),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&delivered),
+        RD_KAFKA_V_END);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_headers_destroy(h); /* not taken on failure */
+        delivered = err;
+    } else {
+        rd_kafka_flush(l->dlq, KAFKA_LISTEN_SYNC_TIMEOUT_MS);
+    }
+    if (delivered != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        l->log.host->log(CONNRT_LOG_ERROR, l->component_id,
+                         "dead-letter topic '%s': message %s/%d@%" PRId64
+                         " not delivered: %s (will retry)",
+                         l->dead_letter_topic, rd_kafka_topic_name(m->rkt), (int)m->partition,
+                         m->offset, rd_kafka_err2str(delivered));
+        return -1;
+    }
+    l->log.host->log(CONNRT_LOG_WARNING, l->component_id,
+                     "message %s/%d@%" PRId64 " sent to dead-letter topic '%s' after %d failed "
+                     "attempts",
+                     rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset,
+                     l->dead_letter_topic, attempts);
+    return 0;
+}
+
+static int dead_letter_producer(struct kafka_listen *l, char *errstr, size_t errstr_size)
+{
+    char why[512];
+    rd_kafka_conf_t *conf = kafka_connection_client_conf(l->conn, l, errstr, errstr_size);
+    if (conf == NULL) {
+        return -1;
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, dead_letter_report);
+    if (kafka_conf_set(conf, "acks", "all", errstr, errstr_size) != 0 ||
+        kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    l->dlq = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
+    if (l->dlq == NULL) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(errstr, errstr_size, "cannot create the dead-letter producer: %s", why);
+        return -1;
+    }
+    return kafka_security_client_started(l->conn->security, l->dlq, errstr, errstr_size);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Outcomes                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Called by the runtime, from one of its threads. */
+static void execution_done(void *opaque, connrt_execution_outcome_t outcome)
+{
+    struct listen_partition *p = opaque;
+    struct kafka_listen *l = p->l;
+    pthread_mutex_lock(&l->lock);
+    p->done = 1;
+    p->outcome = (int)outcome;
+    pthread_cond_broadcast(&l->outcome_cond);
+    pthread_mutex_unlock(&l->lock);
+    rd_kafka_queue_yield(l->queue);
+}
+
+static void batch_succeeded(struct kafka_listen *l, struct listen_partition *p)
+{
+    const rd_kafka_message_t *last = part_at(p, p->batch_len - 1);
+    p->commit_next = last->offset + 1;
+    if (p->isolate_end >= 0 && last->offset >= p->isolate_end) {
+        p->isolate_end = -1;
+    }
+    part_drop(p, p->batch_len);
+    p->batch_len = 0;
+    p->attempts = 0;
+    part_flow(l, p);
+}
+
+static long long backoff_ms(const struct kafka_listen *l, int attempts)
+{
+    long long wait = l->backoff_ms;
+    for (int i = 1; i < attempts && wait < KAFKA_LISTEN_MAX_BACKOFF_MS; i++) {
+        wait *= 2;
+    }
+    return wait < KAFKA_LISTEN_MAX_BACKOFF_MS ? wait : KAFKA_LISTEN_MAX_BACKOFF_MS;
+}
+
+static void batch_failed(struct kafka_listen *l, struct listen_partition *p)
+{
+    const rd_kafka_message_t *first = part_at(p, 0), *last = part_at(p, p->batch_len - 1);
+    int exhausted;
+    p->attempts++;
+    exhausted = l->max_retries >= 0 && p->attempts > l->max_retries;
+    l->log.host->log(CONNRT_LOG_WARNING, l->component_id,
+                     "batch of %zu message(s) from %s/%d offsets %" PRId64 "-%" PRId64
+                     " failed (attempt %d)%s",
+                     p->batch_len, p->topic, (int)p->partition, first->offset, last->offset,
+                     p->attempts,
+                     exhausted && l->dead_letter_topic ? "" : "; retrying from its first offset");
+    if (exhausted && l->dead_letter_topic != NULL) {
+        if (p->batch_len > 1) {
+            /* Find the message that fails: the others still get processed. */
+            p->isolate_end = last->offset;
+            p->batch_len = 0;
+            p->attempts = 0;
+            return;
+        }
+        if (dead_letter_send(l, first, p->attempts) == 0) {
+            batch_succeeded(l, p);
+            return;
+        }
+    }
+    p->retry_at = kafka_monotonic_ms() + backoff_ms(l, p->attempts);
+}
+
+/* Handle every reported outcome. Returns how many were handled. */
+static size_t handle_outcomes(struct kafka_listen *l)
+{
+    size_t handled = 0;
+    for (size_t i = 0; i < l->nparts; i++) {
+        struct listen_partition *p = l->parts[i];
+        int outcome;
+        pthread_mutex_lock(&l->lock);
+        if (!p->done) {
+            pthread_mutex_unlock(&l->lock);
+            continue;
+        }
+        p->done = 0;
+        outcome = p->outcome;
+        l->in_flight--;
+        pthread_mutex_unlock(&l->lock);
+        p->in_flight = 0;
+        handled++;
+        if (outcome == CONNRT_EXECUTION_SUCCEEDED) {
+            batch_succeeded(l, p);
+        } else {
+            batch_failed(l, p);
+        }
+    }
+    return handled;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Batches                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* A message larger than max.request.size goes in as an application error
+ * (so the execution fails unless <on-error> takes it: then retries and the
+ * dead-letter topic apply to it like to any failing message). */
+static connrt_document_t *emit_message(struct kafka_listen *l, connrt_batch_t *batch,
+                                       const rd_kafka_message_t *m)
+{
+    const struct connrt_host *host = l->log.host;
+    char message[512];
+    connrt_document_t *doc;
+    int oversize = (long long)(m->len + m->key_len) > l->max_request_size;
+
+    if (oversize) {
+        snprintf(message, sizeof(message),
+                 "message at topic '%s' partition %d offset %" PRId64
+                 ": %zu bytes exceed connector.kafka.max.request.size (%lld)",
+                 rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset,
+                 m->len + m->key_len, l->max_request_size);
+    }
+    doc = host->batch_emit(batch, oversize || m->payload == NULL ? "" : m->payload,
+                           oversize ? 0 : m->len, oversize ? message : NULL);
+    if (doc == NULL || kafka_message_track(host, doc, m, !oversize, -1) != 0) {
+        return NULL;
+    }
+    return doc;
+}
+
+static size_t batch_length(const struct kafka_listen *l, const struct listen_partition *p)
+{
+    if (p->batch_len > 0) {
+        return p->batch_len; /* a retry: the same messages again */
+    }
+    if (p->isolate_end >= 0) {
+        return 1;
+    }
+    return p->count < (size_t)l->batch_size ? p->count : (size_t)l->batch_size;
+}
+
+/* Whether partition p has a batch to submit now. */
+static int batch_due(const struct kafka_listen *l, const struct listen_partition *p,
+                     long long now)
+{
+    if (p->in_flight || p->revoked || p->count == 0) {
+        return 0;
+    }
+    if (p->batch_len > 0 || p->isolate_end >= 0) {
+        return now >= p->retry_at;
+    }
+    return p->count >= (size_t)l->batch_size || now - part_arrived(p, 0) >= l->batch_wait_ms;
+}
+
+static int submit_batch(struct kafka_listen *l, struct listen_partition *p)
+{
+    const struct connrt_host *host = l->log.host;
+    char errstr[512];
+    size_t n = batch_length(l, p);
+    connrt_batch_t *batch = host->listener_batch_new(l->listener);
+    if (batch == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (emit_message(l, batch, part_at(p, i)) == NULL) {
+            /* Still handed over: the runtime frees it. What was not emitted
+             * stays buffered, so nothing is lost; the retry rebuilds it. */
+            host->listener_submit(l->listener, batch, execution_done, p, errstr,
+                                  sizeof(errstr));
+            return -1;
+        }
+    }
+    p->batch_len = n;
+    p->in_flight = 1;
+    pthread_mutex_lock(&l->lock);
+    l->in_flight++;
+    pthread_mutex_unlock(&l->lock);
+    if (host->listener_submit(l->listener, batch, execution_done, p, errstr, sizeof(errstr)) !=
+        0) {
+        host->log(CONNRT_LOG_ERROR, l->component_id, "cannot start an execution: %s", errstr);
+        pthread_mutex_lock(&l->lock);
+        l->in_flight--;
+        pthread_mutex_unlock(&l->lock);
+        p->in_flight = 0;
+        batch_failed(l, p);
+        return -1;
+    }
+    return 0;
+}
+
+/* Hand out due batches, round-robin over the partitions, while executions
+ * are free. */
+static void submit_due(struct kafka_listen *l)
+{
+    long long now = kafka_monotonic_ms();
+    for (size_t k = 0; k < l->nparts; k++) {
+        size_t i = (l->next_part + k) % l->nparts;
+        struct listen_partition *p = l->parts[i];
+        pthread_mutex_lock(&l->lock);
+        int room = l->in_flight < (size_t)l->max_concurrent;
+        pthread_mutex_unlock(&l->lock);
+        if (!room) {
+            break;
+        }
+        if (batch_due(l, p, now) && submit_batch(l, p) == 0) {
+            l->next_part = i + 1;
+        }
+    }
+}
+
+/* Milliseconds until the next batch falls due (0: now, capped by idle). */
+static int next_due_ms(const struct kafka_listen *l)
+{
+    long long now = kafka_monotonic_ms(), wait = KAFKA_LISTEN_IDLE_MS;
+    for (size_t i = 0; i < l->nparts; i++) {
+        const struct listen_partition *p = l->parts[i];
+        long long at;
+        if (p->in_flight || p->revoked || p->count == 0) {
+            continue;
+        }
+        at = (p->batch_len > 0 || p->isolate_end >= 0) ? p->retry_at
+                                                       : part_arrived(p, 0) + l->batch_wait_ms;
+        if (at - now < wait) {
+            wait = at - now;
+        }
+    }
+    return wait > 0 ? (int)wait : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Rebalances                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Partitions taken away: their running executions finish and commit first
+ * (another member starts where this one committed); buffered messages are
+ * dropped (they are refetched by the new owner). */
+static void partitions_revoked(struct kafka_listen *l,
+                               const rd_kafka_topic_partition_list_t *list, int lost)
+{
+    pthread_mutex_lock(&l->lock);
+    for (int i = 0; i < list->cnt; i++) {
+        struct listen_partition *p = part_find(l, list->elems[i].topic, list->elems[i].partition);
+        while (p != NULL && p->in_flight && !p->done) {
+            pthread_cond_wait(&l->outcome_cond, &l->lock);
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
+    handle_outcomes(l);
+    if (!lost) {
+        commit_sync(l, "before a rebalance");
+    }
+    for (int i = 0; i < list->cnt; i++) {
+        struct listen_partition *p = part_find(l, list->elems[i].topic, list->elems[i].partition);
+        if (p != NULL) {
+            p->revoked = 1;
+        }
+    }
+    size_t keep = 0;
+    for (size_t i = 0; i < l->nparts; i++) {
+        if (l->parts[i]->revoked) {
+            part_free(l->parts[i]);
+        } else {
+            l->parts[keep++] = l->parts[i];
+        }
+    }
+    l->nparts = keep;
+    l->next_part = 0;
+}
+
+static void partitions_assigned(struct kafka_listen *l,
+                                const rd_kafka_topic_partition_list_t *list)
+{
+    for (int i = 0; i < list->cnt; i++) {
+        if (part_find(l, list->elems[i].topic, list->elems[i].partition) == NULL &&
+            part_add(l, list->elems[i].topic, list->elems[i].partition) == NULL) {
+            l->log.host->log(CONNRT_LOG_ERROR, l->component_id, "out of memory");
+        }
+    }
+}
+
+static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *partitions, void *opaque)
+{
+    struct kafka_listen *l = opaque;
+    int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    rd_kafka_error_t *error = NULL;
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        l->log.host->log(CONNRT_LOG_INFO, l->component_id, "group '%s' assigned %d partition(s)",
+                         l->group, partitions->cnt);
+        partitions_assigned(l, partitions);
+        if (cooperative) {
+            error = rd_kafka_incremental_assign(rk, partitions);
+        } else {
+            rd_kafka_assign(rk, partitions);
+        }
+    } else {
+        int lost = rd_kafka_assignment_lost(rk);
+        l->log.host->log(CONNRT_LOG_INFO, l->component_id, "group '%s' %s %d partition(s)",
+                         l->group, lost ? "lost" : "revoked", partitions->cnt);
+        partitions_revoked(l, partitions, lost);
+        if (cooperative) {
+            error = rd_kafka_incremental_unassign(rk, partitions);
+        } else {
+            rd_kafka_assign(rk, NULL);
+        }
+    }
+    if (error != NULL) {
+        l->log.host->log(CONNRT_LOG_WARNING, l->component_id, "rebalance: %s",
+                         rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* The fetch loop                                                           */
+/* ------------------------------------------------------------------------ */
+
+static void take_message(struct kafka_listen *l, rd_kafka_message_t *m)
+{
+    struct listen_partition *p;
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            l->log.host->log(CONNRT_LOG_WARNING, l->component_id, "consumer: %s",
+                             rd_kafka_message_errstr(m));
+        }
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    p = part_find(l, rd_kafka_topic_name(m->rkt), m->partition);
+    if (p == NULL || part_push(p, m) != 0) {
+        /* Not ours any more (or no memory): it is refetched from the
+         * committed offset, never skipped, since nothing past it commits. */
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    part_flow(l, p);
+}
+
+static int stopping(struct kafka_listen *l)
+{
+    pthread_mutex_lock(&l->lock);
+    int stop = l->stop;
+    pthread_mutex_unlock(&l->lock);
+    return stop;
+}
+
+static size_t running(struct kafka_listen *l)
+{
+    pthread_mutex_lock(&l->lock);
+    size_t n = l->in_flight;
+    pthread_mutex_unlock(&l->lock);
+    return n;
+}
+
+static void loop_turn(struct kafka_listen *l, int timeout_ms)
+{
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(l->rk, timeout_ms);
+    for (size_t n = 0; m != NULL; n++) {
+        take_message(l, m);
+        m = n < KAFKA_LISTEN_DRAIN ? rd_kafka_consumer_poll(l->rk, 0) : NULL;
+    }
+    handle_outcomes(l);
+    commit_async(l);
+}
+
+/* SIGTERM: no new batch; running executions finish and commit; then the
+ * member leaves the group. */
+static void drain(struct kafka_listen *l)
+{
+    while (running(l) > 0) {
+        pthread_mutex_lock(&l->lock);
+        while (l->in_flight > 0) {
+            size_t done = 0;
+            for (size_t i = 0; i < l->nparts; i++) {
+                done += (size_t)l->parts[i]->done;
+            }
+            if (done > 0) {
+                break;
+            }
+            pthread_cond_wait(&l->outcome_cond, &l->lock);
+        }
+        pthread_mutex_unlock(&l->lock);
+        handle_outcomes(l);
+    }
+    /* Serve commit callbacks, then commit what is left for certain. */
+    rd_kafka_message_t *m;
+    while ((m = rd_kafka_consumer_poll(l->rk, 0)) != NULL) {
+        rd_kafka_message_destroy(m);
+    }
+    commit_sync(l, "at shutdown");
+}
+
+static void *fetch_loop(void *arg)
+{
+    struct kafka_listen *l = arg;
+    while (!stopping(l)) {
+        loop_turn(l, next_due_ms(l));
+        submit_due(l);
+    }
+    drain(l);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Open, start, stop, close                                                 */
+/* ------------------------------------------------------------------------ */
+
+static int int_setting(struct kafka_listen *l, const char *name, long long fallback,
+                       long long *out, char *errstr, size_t errstr_size)
+{
+    *out = fallback;
+    if (l->log.host->settings_get(l->settings, name) == NULL) {
+        return 0;
+    }
+    return kafka_setting_int(l->log.host, l->settings, name, out, errstr, errstr_size);
+}
+
+static int listen_settings_load(struct kafka_listen *l, char *errstr, size_t errstr_size)
+{
+    const struct connrt_host *host = l->log.host;
+    l->group = host->settings_get(l->settings, "consumer_group");
+    if (l->group == NULL || *l->group == '\0') {
+        snprintf(errstr, errstr_size, "property 'consumer_group' is required");
+        return -1;
+    }
+    l->dead_letter_topic = host->settings_get(l->settings, "dead_letter_topic");
+    if (l->dead_letter_topic != NULL && *l->dead_letter_topic == '\0') {
+        l->dead_letter_topic = NULL;
+    }
+    l->topics = kafka_topics_parse(host->settings_get(l->settings, "topic"), errstr, errstr_size);
+    if (l->topics == NULL) {
+        return -1;
+    }
+    return int_setting(l, "batch_size", 100, &l->batch_size, errstr, errstr_size) != 0 ||
+                   int_setting(l, "batch_wait_ms", 1000, &l->batch_wait_ms, errstr,
+                               errstr_size) != 0 ||
+                   int_setting(l, "max_concurrent_executions", 1, &l->max_concurrent, errstr,
+                               errstr_size) != 0 ||
+                   int_setting(l, "max_retries", -1, &l->max_retries, errstr, errstr_size) !=
+                       0 ||
+                   int_setting(l, "retry_backoff_ms", 1000, &l->backoff_ms, errstr,
+                               errstr_size) != 0 ||
+                   int_setting(l, KAFKA_MAX_REQUEST_SIZE, 10485760, &l->max_request_size,
+                               errstr, errstr_size) != 0
+               ? -1
+               : 0;
+}
+
+int kafka_listen_open(void *ctx, const struct connrt_host *host, void *connection,
+                      const connrt_settings_t *settings, const char *component_id,
+                      char *errstr, size_t errstr_size)
+{
+    struct kafka_listen *l = ctx;
+    l->component_id = strdup(component_id ? component_id : "listen");
+    if (l->component_id == NULL) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    l->log.host = host;
+    l->log.component_id = l->component_id;
+    l->conn = connection;
+    l->settings = settings;
+    pthread_mutex_init(&l->lock, NULL);
+    pthread_cond_init(&l->outcome_cond, NULL);
+    l->lock_ready = 1;
+    if (listen_settings_load(l, errstr, errstr_size) != 0) {
+        kafka_listen_close(l);
+        return -1;
+    }
+    return 0;
+}
+
+static rd_kafka_conf_t *listener_conf(struct kafka_listen *l, char *errstr, size_t errstr_size)
+{
+    const struct connrt_host *host = l->log.host;
+    const char *reset = host->settings_get(l->settings, "auto_offset_reset");
+    const char *strategy = host->settings_get(l->settings, "assignment_strategy");
+    rd_kafka_conf_t *conf = kafka_connection_client_conf(l->conn, l, errstr, errstr_size);
+    if (conf == NULL) {
+        return NULL;
+    }
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance);
+    rd_kafka_conf_set_offset_commit_cb(conf, commit_result);
+    /* Offsets are committed by hand, only after the execution succeeded. */
+    if (kafka_conf_set(conf, "group.id", l->group, errstr, errstr_size) != 0 ||
+        kafka_conf_set(conf, "enable.auto.commit", "false", errstr, errstr_size) != 0 ||
+        kafka_conf_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size) != 0 ||
+        kafka_conf_set(conf, "auto.offset.reset", reset ? reset : "earliest", errstr,
+                       errstr_size) != 0 ||
+        kafka_conf_set(conf, "partition.assignment.strategy", strategy ? strategy : "range",
+                       errstr, errstr_size) != 0 ||
+        kafka_consumer_mock_tuning(l->conn, conf, errstr, errstr_size) != 0 ||
+        kafka_consumer_fetch_sizes(conf, l->max_request_size, errstr, errstr_size) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    /* DESIGN §5: reconnect with backoff from 10 s to 5 min on a real
+     * cluster; the mock (tests) keeps librdkafka's short defaults. */
+    if (!kafka_connection_is_mock(l->conn) &&
+        (kafka_conf_default(l->conn, conf, "reconnect.backoff.ms", "10000", errstr,
+                            errstr_size) != 0 ||
+         kafka_conf_default(l->conn, conf, "reconnect.backoff.max.ms", "300000", errstr,
+                            errstr_size) != 0)) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    return conf;
+}
+
+static int consumer_start(struct kafka_listen *l, char *errstr, size_t errstr_size)
+{
+    char why[512];
+    rd_kafka_conf_t *conf = listener_conf(l, errstr, errstr_size);
+    if (conf == NULL) {
+        return -1;
+    }
+    l->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
+    if (l->rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(errstr, errstr_size, "cannot create the Kafka consumer: %s", why);
+        return -1;
+    }
+    if (kafka_security_client_started(l->conn->security, l->rk, errstr, errstr_size) != 0) {
+        return -1;
+    }
+    rd_kafka_poll_set_consumer(l->rk);
+    l->queue = rd_kafka_queue_get_consumer(l->rk);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(l->rk, l->topics);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(errstr, errstr_size, "cannot subscribe to the topic(s): %s",
+                 rd_kafka_err2str(err));
+        return -1;
+    }
+    return 0;
+}
+
+static void clients_destroy(struct kafka_listen *l)
+{
+    for (size_t i = 0; i < l->nparts; i++) {
+        part_free(l->parts[i]);
+    }
+    free(l->parts);
+    l->parts = NULL;
+    l->nparts = 0;
+    if (l->queue != NULL) {
+        rd_kafka_queue_destroy(l->queue);
+        l->queue = NULL;
+    }
+    if (l->rk != NULL) {
+        kafka_security_forget_client(l->rk);
+        rd_kafka_destroy(l->rk);
+        l->rk = NULL;
+    }
+    if (l->dlq != NULL) {
+        kafka_security_forget_client(l->dlq);
+        rd_kafka_destroy(l->dlq);
+        l->dlq = NULL;
+    }
 }
 
 int kafka_listen_start(void *ctx, connrt_listener_t *listener, char *errstr,
                        size_t errstr_size)
 {
-    (void)ctx;
-    (void)listener;
-    snprintf(errstr, errstr_size,
-             "operation 'listen' is not implemented yet in this version of connrt");
-    return -1;
+    struct kafka_listen *l = ctx;
+    if (listener == NULL) {
+        snprintf(errstr, errstr_size, "a listen operation only starts a process");
+        return -1;
+    }
+    l->listener = listener;
+    if ((l->dead_letter_topic != NULL && dead_letter_producer(l, errstr, errstr_size) != 0) ||
+        consumer_start(l, errstr, errstr_size) != 0) {
+        clients_destroy(l);
+        return -1;
+    }
+    if (pthread_create(&l->thread, NULL, fetch_loop, l) != 0) {
+        snprintf(errstr, errstr_size, "cannot start the listener thread");
+        rd_kafka_consumer_close(l->rk);
+        clients_destroy(l);
+        return -1;
+    }
+    l->thread_started = 1;
+    return 0;
 }
 
 void kafka_listen_stop(void *ctx)
 {
+    struct kafka_listen *l = ctx;
+    if (!l->thread_started) {
+        return;
+    }
+    pthread_mutex_lock(&l->lock);
+    l->stop = 1;
+    pthread_mutex_unlock(&l->lock);
+    rd_kafka_queue_yield(l->queue);
+    pthread_join(l->thread, NULL);
+    l->thread_started = 0;
+    /* Leaves the group: revokes (and commits) through the rebalance
+     * callback, on this thread now that the loop has ended. */
+    rd_kafka_consumer_close(l->rk);
+    clients_destroy(l);
+}
+
+/* A listen operation only starts processes; as a batch step it fails. */
+int kafka_listen_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size)
+{
     (void)ctx;
+    (void)batch;
+    snprintf(errstr, errstr_size,
+             "a listen operation only starts a process (it cannot be a connector step)");
+    return -1;
+}
+
+void kafka_listen_close(void *ctx)
+{
+    struct kafka_listen *l = ctx;
+    kafka_listen_stop(l);
+    if (l->topics != NULL) {
+        rd_kafka_topic_partition_list_destroy(l->topics);
+        l->topics = NULL;
+    }
+    if (l->lock_ready) {
+        pthread_mutex_destroy(&l->lock);
+        pthread_cond_destroy(&l->outcome_cond);
+        l->lock_ready = 0;
+    }
+    free(l->component_id);
+    l->component_id = NULL;
 }

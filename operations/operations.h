@@ -99,7 +99,23 @@ int kafka_consume_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t
 void kafka_consume_close(void *ctx);
 
 /* ------------------------------------------------------------------------ */
-/* Commit Offset and Listen (declared; not implemented yet)                 */
+/* Group members: what Consume and Listen share (consumer.c)                */
+/* ------------------------------------------------------------------------ */
+
+/* Short group timings when the cluster is librdkafka's mock (see why in
+ * consumer.c); nothing on a real cluster. Returns 0 or -1 with errstr. */
+int kafka_consumer_mock_tuning(struct kafka_connection *conn, rd_kafka_conf_t *conf,
+                               char *errstr, size_t errstr_size);
+/* Fetch sizes large enough for a message of max_request_size. */
+int kafka_consumer_fetch_sizes(rd_kafka_conf_t *conf, long long max_request_size, char *errstr,
+                               size_t errstr_size);
+/* The `topic` property (comma or newline separated) as a new list owned by
+ * the caller, or NULL with errstr. */
+rd_kafka_topic_partition_list_t *kafka_topics_parse(const char *value, char *errstr,
+                                                    size_t errstr_size);
+
+/* ------------------------------------------------------------------------ */
+/* Commit Offset (declared; not implemented yet) and Listen                 */
 /* ------------------------------------------------------------------------ */
 
 /* Context of an operation that is declared but not implemented yet. */
@@ -120,11 +136,50 @@ extern const struct connrt_property_def kafka_commit_offset_properties[];
 int kafka_commit_offset_execute(void *ctx, connrt_batch_t *batch, char *errstr,
                                 size_t errstr_size);
 
+/* Listen (listen.c). One partition's buffered messages and batch state. */
+struct listen_partition;
+
+struct kafka_listen {
+    struct kafka_log_target log; /* first: opaque of the consumer */
+    char *component_id;          /* owned */
+    struct kafka_connection *conn;
+    const connrt_settings_t *settings;
+    const char *group;
+    const char *dead_letter_topic;
+    rd_kafka_topic_partition_list_t *topics; /* owned: subscription */
+    long long batch_size, batch_wait_ms, max_concurrent, max_retries, backoff_ms;
+    long long max_request_size;
+
+    connrt_listener_t *listener;
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *queue; /* the consumer queue, yielded to wake the loop */
+    rd_kafka_t *dlq;         /* dead-letter producer, when a topic is set */
+    pthread_t thread;
+    int thread_started;
+
+    pthread_mutex_t lock; /* done flags, stop, in_flight */
+    pthread_cond_t outcome_cond;
+    int lock_ready;
+    int stop;
+    size_t in_flight;
+
+    struct listen_partition **parts; /* fetch thread only */
+    size_t nparts, next_part;
+    int commit_outstanding;
+    long long commit_retry_at;
+};
+
 extern const struct connrt_property_def kafka_listen_properties[];
+int kafka_listen_open(void *ctx, const struct connrt_host *host, void *connection,
+                      const connrt_settings_t *settings, const char *component_id,
+                      char *errstr, size_t errstr_size);
 int kafka_listen_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size);
+/* Start the consumer and its fetch thread; `listener` is borrowed until stop. */
 int kafka_listen_start(void *ctx, connrt_listener_t *listener, char *errstr,
                        size_t errstr_size);
+/* Stop fetching, wait for running executions, commit, leave the group. */
 void kafka_listen_stop(void *ctx);
+void kafka_listen_close(void *ctx);
 
 /* ------------------------------------------------------------------------ */
 /* Messages and documents (message.c)                                       */

@@ -3,14 +3,18 @@
  * [--input PATH|-] [--input-format lines|jsonl] [--output PATH|-]`:
  * one execution of one process (DESIGN §7).
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "commands.h"
 #include "container.h"
 #include "deployment.h"
 #include "engine.h"
+#include "listener.h"
 
 #define RUN_USAGE                                                                              \
     "usage: connrt run FILES... [--process ID] [--container DIR] [--input PATH|-]\n"           \
@@ -130,6 +134,56 @@ static const struct connrt_def_component *select_process(const connrt_definition
     return found;
 }
 
+static void print_listener_summary(const char *process_id,
+                                   const struct connrt_listener_counts *c, double seconds)
+{
+    fprintf(stderr,
+            "connrt: listener %s: %zu executions (%zu failed and retried), %zu documents: "
+            "%zu success, %zu application errors, %zu failures; at most %zu at once (%.2f s)\n",
+            process_id, c->executions, c->failed_executions, c->documents, c->success,
+            c->application_errors, c->failures, c->max_running, seconds);
+}
+
+/* A listen process runs until SIGINT or SIGTERM, then drains: running
+ * executions finish and commit, the group is left, exit 0. The signals are
+ * blocked before any thread starts, so only sigwait here receives them. */
+static int run_listener(connrt_container_t *container, const connrt_definitions_t *defs,
+                        const struct connrt_def_component *process,
+                        const struct connrt_engine_options *opts)
+{
+    char errstr[2048] = "";
+    sigset_t stop_signals;
+    struct timespec start, end;
+    struct connrt_listener_counts counts = {0};
+    int sig = 0;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    connrt_listener_t *l =
+        connrt_listener_start(container, defs, process, opts, errstr, sizeof(errstr));
+    if (l == NULL) {
+        fprintf(stderr, "connrt: %s\n", errstr);
+        return CONNRT_EXIT_FAILURE;
+    }
+    fprintf(stderr, "connrt: listener %s started; SIGINT or SIGTERM stops it\n", process->id);
+    sigwait(&stop_signals, &sig);
+    fprintf(stderr, "connrt: listener %s: %s received, draining\n", process->id,
+            sig == SIGINT ? "SIGINT" : "SIGTERM");
+    int rc = connrt_listener_stop(l, &counts, errstr, sizeof(errstr));
+    connrt_listener_destroy(l);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    print_listener_summary(process->id, &counts,
+                           (double)(end.tv_sec - start.tv_sec) +
+                               (double)(end.tv_nsec - start.tv_nsec) / 1e9);
+    if (rc != 0) {
+        fprintf(stderr, "connrt: output: %s\n", errstr);
+        return CONNRT_EXIT_FAILURE;
+    }
+    return CONNRT_EXIT_OK;
+}
+
 static int run_process(connrt_container_t *container, const connrt_definitions_t *defs,
                        const struct run_args *a)
 {
@@ -153,6 +207,9 @@ static int run_process(connrt_container_t *container, const connrt_definitions_t
     }
     opts.input = a->input;
     opts.output = a->output;
+    if (connrt_listener_starts(container, defs, process)) {
+        return run_listener(container, defs, process, &opts);
+    }
     return connrt_engine_run(container, defs, process, &opts, NULL);
 }
 

@@ -41,6 +41,9 @@ const struct connrt_property_def connrt_container_property_table[] = {
     {"execution.max.documents.in.flight", CONNRT_PROP_INT, 0, "10000", NULL, 1, 10000000,
      "Documents an execution holds in memory at once; larger inputs run in chunks of this size.",
      NULL},
+    {"execution.max.concurrent", CONNRT_PROP_INT, 0, "16", NULL, 1, 1024,
+     "Executions of a listener running at once; caps the listen operations' "
+     "max_concurrent_executions.", NULL},
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL, NULL},
 };
 

@@ -709,10 +709,13 @@ static int prepare_operation(struct engine *e, struct step_rt *st)
     }
     const struct connrt_operation *op = st->op->op;
     if (def->kind == CONNRT_STEP_START && op->kind == CONNRT_OP_LISTEN) {
+        if (e->opts->emitted != NULL) {
+            return CONNRT_EXIT_OK; /* the listener runtime runs it */
+        }
         fprintf(e->report, "connrt: %s:%d: process '%s' starts with listen operation '%s': "
-                "listen processes are not supported by this version of `connrt run`\n",
+                "it runs from a listener, not as one execution\n",
                 def->file ? def->file : "?", def->line, e->process->id, def->operation);
-        return CONNRT_EXIT_FAILURE;
+        return CONNRT_EXIT_USAGE;
     }
     if (op->kind != CONNRT_OP_BATCH || op->execute == NULL ||
         (def->kind == CONNRT_STEP_START && !op->can_start)) {
@@ -768,6 +771,16 @@ static size_t chunk_documents(const struct engine *e)
     return CONNRT_ENGINE_DEFAULT_CHUNK;
 }
 
+int connrt_engine_handled(const struct connrt_def_component *process, int status,
+                          const struct connrt_engine_counts *counts)
+{
+    if (status == CONNRT_EXIT_OK) {
+        return 1;
+    }
+    return status == CONNRT_EXIT_APPLICATION_ERRORS && process->has_on_error &&
+           counts->failures == 0;
+}
+
 int connrt_engine_reads_input(const struct connrt_def_component *process)
 {
     return process->nsteps > 0 && process->steps[0].kind == CONNRT_STEP_START &&
@@ -801,7 +814,9 @@ static int prepare(struct engine *e)
             return CONNRT_EXIT_USAGE;
         }
     }
-    if (e->main_has_output || e->error_has_output) {
+    if (e->opts->shared_output != NULL) {
+        e->output = e->opts->shared_output;
+    } else if (e->main_has_output || e->error_has_output) {
         e->output = connrt_output_open(e->opts->output, errstr, sizeof(errstr));
         if (e->output == NULL) {
             fprintf(e->report, "connrt: --output %s\n", errstr);
@@ -810,7 +825,8 @@ static int prepare(struct engine *e)
     }
     e->arena = connrt_arena_new();
     e->batch = e->arena ? connrt_batch_new(e->arena) : NULL;
-    e->source = e->arena ? connrt_batch_new(e->arena) : NULL;
+    e->source = e->opts->emitted ? e->opts->emitted
+                                 : e->arena ? connrt_batch_new(e->arena) : NULL;
     if (e->batch == NULL || e->source == NULL) {
         fprintf(e->report, "connrt: out of memory\n");
         return CONNRT_EXIT_FAILURE;
@@ -822,6 +838,9 @@ static int prepare(struct engine *e)
 static void release(struct engine *e)
 {
     char errstr[REASON_SIZE];
+    if (e->output == e->opts->shared_output) {
+        e->output = NULL; /* the listener's, flushed per chunk */
+    }
     if (e->output != NULL && connrt_output_close(e->output, errstr, sizeof(errstr)) != 0) {
         char what[REASON_SIZE + 32];
         snprintf(what, sizeof(what), "output: %s", errstr);
@@ -830,7 +849,9 @@ static void release(struct engine *e)
     e->output = NULL;
     connrt_input_close(e->input);
     connrt_batch_destroy(e->batch);
-    connrt_batch_destroy(e->source);
+    if (e->source != e->opts->emitted) {
+        connrt_batch_destroy(e->source);
+    }
     connrt_arena_destroy(e->arena);
     free(e->slots);
     free(e->live.items);
@@ -882,6 +903,9 @@ int connrt_engine_run(connrt_container_t *container, const connrt_definitions_t 
         e.recorder = connrt_recorder_begin(container, process->id);
         if (e.input != NULL) {
             run_from_input(&e);
+        } else if (e.opts->emitted != NULL) {
+            chunk_reset(&e);
+            pass_emitted_on(&e);
         } else {
             run_from_operation(&e);
         }
@@ -895,7 +919,9 @@ int connrt_engine_run(connrt_container_t *container, const connrt_definitions_t 
                     e.entered, out);
             e.failed = 1;
         }
-        print_summary(&e);
+        if (!e.opts->quiet) {
+            print_summary(&e);
+        }
         if (e.failed || e.counts.failures > 0) {
             status = CONNRT_EXIT_FAILURE;
         } else if (e.counts.application_errors > 0) {

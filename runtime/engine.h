@@ -16,6 +16,7 @@
 #include "container.h"
 #include "definitions.h"
 #include "input.h"
+#include "output.h"
 
 struct connrt_engine_options {
     const char *input;                  /* file, directory or "-"; NULL: stdin */
@@ -23,6 +24,13 @@ struct connrt_engine_options {
     const char *output;                 /* file or "-"; NULL: stdout */
     size_t chunk_documents;             /* 0: from the container property */
     FILE *report;                       /* per-document errors and summary; NULL: stderr */
+    /* A listener's execution: the documents its start operation already
+     * emitted (borrowed for the run); the start step is not executed. */
+    connrt_batch_t *emitted;
+    /* Written to instead of opening `output` (borrowed, shared by the
+     * executions of a listener; connrt_output is thread-safe). */
+    connrt_output_t *shared_output;
+    int quiet; /* no summary line on `report` */
 };
 
 struct connrt_engine_counts {
@@ -49,6 +57,11 @@ int connrt_engine_run(connrt_container_t *container, const connrt_definitions_t 
                       const struct connrt_def_component *process,
                       const struct connrt_engine_options *opts,
                       struct connrt_engine_counts *counts);
+
+/* Whether every document of a run with these counts ended in success or
+ * was taken by <on-error> (what a listener commits after). */
+int connrt_engine_handled(const struct connrt_def_component *process, int status,
+                          const struct connrt_engine_counts *counts);
 
 /* Whether `process` reads documents from --input (its start step has no
  * operation). */

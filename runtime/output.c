@@ -11,6 +11,7 @@
 #include "output.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,8 @@ struct connrt_output {
     char *name;
     struct buffer buf;
     size_t count;
+    /* A listener's executions share one writer; each line is whole. */
+    pthread_mutex_t lock;
 };
 
 /* Grow the buffer for `more` bytes. Returns 0, or -1 (b->failed). */
@@ -428,6 +431,7 @@ static connrt_output_t *output_new(FILE *fp, int owns_fp, const char *name)
     }
     out->fp = fp;
     out->owns_fp = owns_fp;
+    pthread_mutex_init(&out->lock, NULL);
     out->name = strdup(name);
     if (out->name == NULL) {
         free(out);
@@ -474,7 +478,7 @@ static int write_buffer(connrt_output_t *out)
     return 0;
 }
 
-int connrt_output_flush(connrt_output_t *out, char *errstr, size_t errstr_size)
+static int flush_locked(connrt_output_t *out, char *errstr, size_t errstr_size)
 {
     errno = 0;
     if (write_buffer(out) != 0 || fflush(out->fp) != 0 || ferror(out->fp)) {
@@ -484,7 +488,15 @@ int connrt_output_flush(connrt_output_t *out, char *errstr, size_t errstr_size)
     return 0;
 }
 
-int connrt_output_write(connrt_output_t *out, const connrt_document_t *doc, const char *error,
+int connrt_output_flush(connrt_output_t *out, char *errstr, size_t errstr_size)
+{
+    pthread_mutex_lock(&out->lock);
+    int rc = flush_locked(out, errstr, errstr_size);
+    pthread_mutex_unlock(&out->lock);
+    return rc;
+}
+
+static int write_locked(connrt_output_t *out, const connrt_document_t *doc, const char *error,
                         char *errstr, size_t errstr_size)
 {
     size_t start = out->buf.len;
@@ -504,6 +516,15 @@ int connrt_output_write(connrt_output_t *out, const connrt_document_t *doc, cons
     return 0;
 }
 
+int connrt_output_write(connrt_output_t *out, const connrt_document_t *doc, const char *error,
+                        char *errstr, size_t errstr_size)
+{
+    pthread_mutex_lock(&out->lock);
+    int rc = write_locked(out, doc, error, errstr, errstr_size);
+    pthread_mutex_unlock(&out->lock);
+    return rc;
+}
+
 int connrt_output_close(connrt_output_t *out, char *errstr, size_t errstr_size)
 {
     if (out == NULL) {
@@ -514,6 +535,7 @@ int connrt_output_close(connrt_output_t *out, char *errstr, size_t errstr_size)
         snprintf(errstr, errstr_size, "%s: %s", out->name, strerror(errno));
         rc = -1;
     }
+    pthread_mutex_destroy(&out->lock);
     free(out->buf.data);
     free(out->name);
     free(out);

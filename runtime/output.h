@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <connrt/connector.h>
 
+/* Thread-safe: lines of concurrent writers never mix. */
 typedef struct connrt_output connrt_output_t;
 
 /* Create or truncate `path`; "-" or NULL writes to stdout. Returns a writer
