@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clock.h"
 #include "connection_probe.h"
 #include "embedded_cluster.h"
 #include "security.h"
@@ -15,6 +16,10 @@
 #define KAFKA_TEST_TIMEOUT_MS 10000
 /* How long to wait for a cluster id when telling a mock cluster apart. */
 #define KAFKA_MOCK_QUERY_MS 3000
+/* After a cluster did not answer, how long to take it as "not a mock"
+ * without asking: an execution creates several clients, and an outage
+ * must not cost KAFKA_MOCK_QUERY_MS for each. */
+#define KAFKA_MOCK_RETRY_MS 30000
 
 /* ------------------------------------------------------------------------ */
 /* Logging                                                                  */
@@ -322,6 +327,9 @@ int kafka_connection_is_mock(struct kafka_connection *conn)
     if (known >= 0) {
         return known;
     }
+    if (kafka_monotonic_ms() < atomic_load(&conn->mock_retry_ms)) {
+        return 0;
+    }
     /* The mock has no TLS or SASL: a secure cluster is never the mock. */
     if (strcmp(kafka_security_protocol(conn->security), "PLAINTEXT") != 0) {
         atomic_store(&conn->mock, 0);
@@ -344,6 +352,8 @@ int kafka_connection_is_mock(struct kafka_connection *conn)
                                 conn->bootstrap);
         }
         rd_kafka_mem_free(rk, id);
+    } else {
+        atomic_store(&conn->mock_retry_ms, kafka_monotonic_ms() + KAFKA_MOCK_RETRY_MS);
     }
     rd_kafka_destroy(rk);
     return known > 0;
@@ -489,6 +499,7 @@ int kafka_connection_open(const struct connrt_host *host, const connrt_settings_
     c->log.component_id = c->component_id;
     c->settings = settings;
     atomic_init(&c->mock, -1);
+    atomic_init(&c->mock_retry_ms, 0);
     c->bootstrap = normalize_bootstrap(servers, errstr, errstr_size);
     if (c->bootstrap == NULL) {
         kafka_connection_close(c);

@@ -42,6 +42,7 @@ struct kafka_connection {
     int embedded;                      /* holds a reference on the shared cluster */
     rd_kafka_conf_t *base;             /* owned: settings shared by every client */
     _Atomic int mock;                  /* see kafka_connection_is_mock; -1: not known yet */
+    _Atomic long long mock_retry_ms;   /* monotonic time before which not to ask again */
     struct kafka_security *security;   /* owned: TLS, SASL, presets (security.h) */
 };
 
@@ -68,7 +69,8 @@ rd_kafka_conf_t *kafka_connection_client_conf(struct kafka_connection *conn, voi
  * one run by `connrt embedded-cluster` (its cluster id starts "mockCluster").
  * Its group coordinator and topic creation need different timings (see
  * consume.c). Asked of the cluster once, then remembered; an unreachable
- * cluster counts as not a mock and is asked again next time.
+ * cluster counts as not a mock and is asked again once KAFKA_MOCK_RETRY_MS
+ * have passed (not at every client: each asking costs KAFKA_MOCK_QUERY_MS).
  */
 int kafka_connection_is_mock(struct kafka_connection *conn);
 

@@ -310,28 +310,12 @@ static int wait_assignment(struct consume_run *r, char *errstr, size_t errstr_si
     return 0;
 }
 
-/* Complete the step that began at message `step_start` with the messages
- * already fetched, up to max.poll.records. */
-static int fill_step(struct consume_run *r, long long step_start, char *errstr,
-                     size_t errstr_size)
-{
-    while (!r->stop && r->count - step_start < r->c->max_poll_records) {
-        int rc = poll_once(r, 0, errstr, errstr_size);
-        if (rc <= 0) {
-            return rc;
-        }
-    }
-    return 0;
-}
-
 /*
- * The read loop, and the one place where max.poll.records and min_messages
- * meet (DESIGN §5): reading goes in steps, each like a Java poll() of
- * max.poll.records: wait for a first message, then take those already
- * fetched, up to max.poll.records. Steps repeat while fewer than
- * min_messages are held, so max.poll.records=3 and min_messages=5 give 6
- * when enough messages are there. max_wait_ms bounds the whole, counted from
- * the assignment.
+ * The read loop: one message at a time until min_messages are held or
+ * max_wait_ms (counted from the assignment) passes. The container's
+ * max.poll.records is already folded into min_messages by the precedence
+ * function (connrt_settings_resolve: 3 and 5 give 6), so the count taken is
+ * exact whenever enough messages are there.
  */
 static int read_messages(struct consume_run *r, char *errstr, size_t errstr_size)
 {
@@ -342,19 +326,12 @@ static int read_messages(struct consume_run *r, char *errstr, size_t errstr_size
         return -1;
     }
     deadline = kafka_monotonic_ms() + c->max_wait_ms;
-    /* A message that came with the assignment opens the first step. */
-    if (r->count > 0 && fill_step(r, 0, errstr, errstr_size) != 0) {
-        return -1;
-    }
     while (!r->stop && r->count < c->min_messages) {
-        long long step_start = r->count;
         long long left = deadline - kafka_monotonic_ms();
-        int rc;
         if (left <= 0) {
             break;
         }
-        rc = poll_once(r, (int)left, errstr, errstr_size);
-        if (rc < 0 || (rc > 0 && fill_step(r, step_start, errstr, errstr_size) != 0)) {
+        if (poll_once(r, (int)left, errstr, errstr_size) < 0) {
             return -1;
         }
     }
@@ -420,15 +397,12 @@ static int consume_settings_load(struct kafka_consume *c, char *errstr, size_t e
     c->autocommit = kafka_setting_bool(host, c->settings, "autocommit", 0);
     if (int_setting(c, "min_messages", 1, &c->min_messages, errstr, errstr_size) != 0 ||
         int_setting(c, "max_wait_ms", 10000, &c->max_wait_ms, errstr, errstr_size) != 0 ||
-        int_setting(c, KAFKA_MAX_POLL_RECORDS, 1, &c->max_poll_records, errstr, errstr_size) !=
-            0 ||
         int_setting(c, KAFKA_MAX_REQUEST_SIZE, 10485760, &c->max_request_size, errstr,
                     errstr_size) != 0) {
         return -1;
     }
-    if (c->min_messages < 1 || c->max_poll_records < 1 || c->max_wait_ms < 0) {
-        snprintf(errstr, errstr_size,
-                 "min_messages and connector.kafka.max.poll.records must be at least 1");
+    if (c->min_messages < 1 || c->max_wait_ms < 0) {
+        snprintf(errstr, errstr_size, "min_messages must be at least 1");
         return -1;
     }
     return 0;

@@ -87,7 +87,6 @@ struct kafka_consume {
     int autocommit;
     long long min_messages;
     long long max_wait_ms;
-    long long max_poll_records;
     long long max_request_size;
 };
 

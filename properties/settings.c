@@ -386,6 +386,31 @@ static int resolve_container(connrt_settings_t *s, const struct connrt_property_
     return 0;
 }
 
+/*
+ * The special rule of DESIGN §5: the container's max.poll.records takes
+ * precedence over an operation's min_messages. Consume reads in steps of
+ * max.poll.records until it holds min_messages, so what it waits for is
+ * min_messages rounded up to whole steps (max.poll.records=3 with
+ * min_messages=5 gives 6). Applied to any component that has both rows.
+ */
+static int poll_steps_over_min_messages(connrt_settings_t *s)
+{
+    long long min, step, rounded;
+    char buf[32];
+
+    if (connrt_settings_lookup_int(s, "min_messages", &min) != 0 ||
+        connrt_settings_lookup_int(s, "max.poll.records", &step) != 0 || min < 1 || step <= 1) {
+        return 0;
+    }
+    /* Both are bounded by their tables (at most 10^7 and 10^6): no overflow. */
+    rounded = (min + step - 1) / step * step;
+    if (rounded == min) {
+        return 0;
+    }
+    snprintf(buf, sizeof(buf), "%lld", rounded);
+    return connrt_settings_put(s, "min_messages", buf, 0);
+}
+
 connrt_settings_t *connrt_settings_resolve(const struct connrt_property_def *table,
                                            const struct connrt_setting_value *values,
                                            size_t nvalues,
@@ -417,6 +442,9 @@ connrt_settings_t *connrt_settings_resolve(const struct connrt_property_def *tab
                                                    errstr, errstr_size);
     }
     connrt_jprops_destroy(empty);
+    if (rc == 0 && poll_steps_over_min_messages(s) != 0) {
+        rc = no_memory(errstr, errstr_size);
+    }
     if (rc != 0) {
         connrt_settings_destroy(s);
         return NULL;

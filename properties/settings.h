@@ -40,7 +40,9 @@ void connrt_settings_entry(const connrt_settings_t *settings, size_t i, const ch
  *      under the row name;
  *   2. the component's own `values` (already validated);
  *   3. each row's default.
- * PREFIX rows copy every matching value. `container_table`, `container` may
+ * PREFIX rows copy every matching value. Special rule: max.poll.records
+ * rounds min_messages up to a whole number of poll steps (3 and 5 give 6).
+ * `container_table`, `container` may
  * be NULL. Returns a new object owned by the caller, or NULL with errstr.
  */
 connrt_settings_t *connrt_settings_resolve(const struct connrt_property_def *table,

@@ -7,7 +7,7 @@
 need kcat
 "$PYTHON3" -c 'import kafka' 2>/dev/null || skip "python3-kafka not installed"
 
-start_cluster --topic interop:4 --topic from-kcat:4
+start_cluster --topic interop:4 --topic from-kcat:4 --topic from-python:4
 cat > "$TMP/defs.xml" <<'XML'
 <connrt xmlns="urn:connrt:definitions:1">
   <connection id="kafka" connector="kafka">
@@ -23,6 +23,16 @@ cat > "$TMP/defs.xml" <<'XML'
     <property name="min_messages">50</property>
     <property name="max_wait_ms">15000</property>
   </operation>
+  <operation id="read-python" connection="kafka" type="consume">
+    <property name="topic">from-python</property>
+    <property name="consumer_group">g-interop-python</property>
+    <property name="min_messages">40</property>
+    <property name="max_wait_ms">15000</property>
+  </operation>
+  <process id="consume-python">
+    <start operation="read-python"/>
+    <output/>
+  </process>
   <process id="produce">
     <start/>
     <connector operation="send"/>
@@ -97,4 +107,32 @@ run_connrt st run "$TMP/defs.xml" --process consume --output "$TMP/consumed.json
 check "connrt consumes what kcat produced (exit 0)" test "$st" -eq 0
 check "connrt sees 50 kcat messages with keys and values" \
     test "$(jsonl "$TMP/consumed.jsonl" 'sorted((d["key"],d["value"]) for d in docs)==sorted(("k%d"%i,"v%d"%i) for i in range(1,51))')" = True
+
+# python3-kafka produces keyed messages with headers (one without any);
+# connrt consumes them with keys and
+# headers intact, on the partition python3-kafka (Java's murmur2) chose.
+"$PYTHON3" - "$BOOTSTRAP" "$TMP/python-sent.json" <<'PY'
+import json, sys
+from kafka import KafkaProducer
+p = KafkaProducer(bootstrap_servers=sys.argv[1], acks="all")
+sent = []
+for i in range(40):
+    headers = [("trace", ("t-%d" % i).encode()), ("source", b"python")]
+    if i == 7:
+        headers = []
+    md = p.send("from-python", key=("pk-%d" % (i % 9)).encode(),
+                value=("py-%d" % i).encode(), headers=headers).get(timeout=20)
+    sent.append({"key": "pk-%d" % (i % 9), "value": "py-%d" % i, "partition": md.partition,
+                 "offset": md.offset, "headers": {k: v.decode() for k, v in headers}})
+p.close()
+json.dump(sent, open(sys.argv[2], "w"))
+PY
+run_connrt st run "$TMP/defs.xml" --process consume-python --output "$TMP/from-python.jsonl"
+check "connrt consumes what python3-kafka produced (exit 0)" test "$st" -eq 0
+check "python3-kafka messages: 40, each with its key, value, partition and offset" \
+    test "$(jsonl "$TMP/from-python.jsonl" 'sorted((d["key"],d["value"],d["partition"],d["offset"]) for d in docs)==sorted((s["key"],s["value"],s["partition"],s["offset"]) for s in json.load(open("'"$TMP/python-sent.json"'")))')" = True
+check "python3-kafka messages: headers intact (none where none were sent), also tracked as kafka.header.NAME" \
+    test "$(jsonl "$TMP/from-python.jsonl" 'all(d["headers"]==s["headers"] and all(d["tracked"].get("kafka.header."+k)==v for k,v in s["headers"].items()) for s in json.load(open("'"$TMP/python-sent.json"'")) for d in docs if d["value"]==s["value"])')" = True
+check "python3-kafka messages: the key is the document property connector.kafka.key" \
+    test "$(jsonl "$TMP/from-python.jsonl" 'all(d["properties"].get("connector.kafka.key")==d["key"] for d in docs)')" = True
 finish

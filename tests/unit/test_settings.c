@@ -215,6 +215,35 @@ static void resolve__container_value__beats_component_and_default(void **state)
     connrt_jprops_destroy(c);
 }
 
+/* DESIGN §5: Consume reads in steps of max.poll.records until it holds
+ * min_messages, so 3 and 5 give 6. */
+static void resolve__max_poll_records_3_min_messages_5__min_messages_6(void **state)
+{
+    struct connrt_setting_value v[] = {{"topic", "orders"}, {"min_messages", "5"}};
+    connrt_jprops_t *c = props("connector.kafka.max.poll.records=3\n");
+    connrt_settings_t *s = resolve(v, 2, c);
+    (void)state;
+    assert_non_null(s);
+    assert_string_equal(connrt_settings_lookup(s, "min_messages"), "6");
+    connrt_settings_destroy(s);
+    connrt_jprops_destroy(c);
+}
+
+static void resolve__min_messages_whole_steps_or_step_1__unchanged(void **state)
+{
+    struct connrt_setting_value six[] = {{"topic", "orders"}, {"min_messages", "6"}};
+    struct connrt_setting_value five[] = {{"topic", "orders"}, {"min_messages", "5"}};
+    connrt_jprops_t *c = props("connector.kafka.max.poll.records=3\n");
+    connrt_settings_t *s = resolve(six, 2, c);
+    connrt_settings_t *d = resolve(five, 2, NULL); /* default max.poll.records=1 */
+    (void)state;
+    assert_string_equal(connrt_settings_lookup(s, "min_messages"), "6");
+    assert_string_equal(connrt_settings_lookup(d, "min_messages"), "5");
+    connrt_settings_destroy(s);
+    connrt_settings_destroy(d);
+    connrt_jprops_destroy(c);
+}
+
 static void resolve__container_prefix_row__copies_matching_values(void **state)
 {
     struct connrt_setting_value v[] = {{"topic", "orders"}};
@@ -417,6 +446,8 @@ int main(void)
         cmocka_unit_test(resolve__component_value__beats_default),
         cmocka_unit_test(resolve__later_duplicate_value__wins),
         cmocka_unit_test(resolve__container_value__beats_component_and_default),
+        cmocka_unit_test(resolve__max_poll_records_3_min_messages_5__min_messages_6),
+        cmocka_unit_test(resolve__min_messages_whole_steps_or_step_1__unchanged),
         cmocka_unit_test(resolve__container_prefix_row__copies_matching_values),
         cmocka_unit_test(resolve__bad_container_value__error_names_file_and_line),
         cmocka_unit_test(resolve__prefix_row__copies_matching_values),
