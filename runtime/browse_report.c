@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "vector.h"
 
 struct report_row {
     const char **values; /* arena; one per column known when it came, NULL: unknown */
@@ -37,17 +38,7 @@ struct connrt_browse_output {
 /* Room for one more of `size` bytes at items[count]. Returns 0 or -1. */
 static int reserve(void **items, size_t count, size_t *capacity, size_t size)
 {
-    if (count < *capacity) {
-        return 0;
-    }
-    size_t want = *capacity ? *capacity * 2 : 8;
-    void *grown = reallocarray(*items, want, size);
-    if (grown == NULL) {
-        return -1;
-    }
-    *items = grown;
-    *capacity = want;
-    return 0;
+    return connrt_vector_reserve(items, count, capacity, size, 8);
 }
 
 static struct report_table *table_named(connrt_browse_output_t *out, const char *name)
