@@ -6,6 +6,7 @@
 #include <connrt/connector.h>
 
 #include "../operations/operations.h"
+#include "browse.h"
 #include "connection.h"
 
 static const struct connrt_operation kafka_operations[] = {
@@ -74,6 +75,7 @@ static const struct connrt_connector kafka_connector = {
     .connection_open = kafka_connection_open,
     .connection_test = kafka_connection_test,
     .connection_close = kafka_connection_close,
+    .connection_browse = kafka_connection_browse,
 };
 
 const struct connrt_connector *connrt_connector_entry(void)

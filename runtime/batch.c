@@ -4,6 +4,7 @@
  * malloc per document); documents and messages live in the arena.
  */
 #include "batch.h"
+#include "vector.h"
 
 #include <stdlib.h>
 
@@ -57,17 +58,7 @@ void connrt_batch_destroy(connrt_batch_t *batch)
 /* Make room for one more element of `size` bytes in *items. */
 static int vector_reserve(void **items, size_t count, size_t *capacity, size_t size)
 {
-    if (count < *capacity) {
-        return 0;
-    }
-    size_t want = *capacity ? *capacity * 2 : BATCH_INITIAL_CAPACITY;
-    void *grown = reallocarray(*items, want, size);
-    if (grown == NULL) {
-        return -1;
-    }
-    *items = grown;
-    *capacity = want;
-    return 0;
+    return connrt_vector_reserve(items, count, capacity, size, BATCH_INITIAL_CAPACITY);
 }
 
 int connrt_batch_add_input(connrt_batch_t *batch, connrt_document_t *doc)

@@ -20,6 +20,9 @@ static const struct command commands[] = {
     {"validate", connrt_cmd_validate, "validate FILES... [--container DIR]"},
     {"test-connection", connrt_cmd_test_connection,
      "test-connection FILES... --connection ID [--container DIR]"},
+    {"browse", connrt_cmd_browse,
+     "browse FILES... --connection ID [--container DIR] [--topic T [--group G]... [--peek N]] "
+     "[--json]"},
     {"describe", connrt_cmd_describe, "describe [CONNECTOR] [--json|--markdown] [--container DIR]"},
     {"executions", connrt_cmd_executions,
      "executions [DIR | --container DIR] [--process ID] [--status STATUS] "

@@ -340,3 +340,12 @@ const struct connrt_operation *connrt_connector_operation(const struct connrt_co
     }
     return NULL;
 }
+
+connrt_browse_fn connrt_connector_browse(const struct connrt_connector *connector)
+{
+    size_t end = offsetof(struct connrt_connector, connection_browse) + sizeof(connrt_browse_fn);
+    if (CONNRT_ABI_MINOR(connector->abi_version) < 2 || connector->struct_size < end) {
+        return NULL;
+    }
+    return connector->connection_browse;
+}

@@ -47,4 +47,12 @@ const char *connrt_registry_path(const connrt_registry_t *reg, size_t i);
 const struct connrt_operation *connrt_connector_operation(const struct connrt_connector *connector,
                                                           const char *type);
 
+/* The connector's connection_browse callback, or NULL when it has none: a
+ * connector built for ABI 1.0/1.1 has no such member (its slot was
+ * reserved), so only a minor version >= 2 is read. */
+typedef int (*connrt_browse_fn)(void *connection, const struct connrt_browse_request *request,
+                                const struct connrt_browse_report *report, char *errstr,
+                                size_t errstr_size);
+connrt_browse_fn connrt_connector_browse(const struct connrt_connector *connector);
+
 #endif

@@ -31,6 +31,14 @@
  *  1.1  host->batch_flush (in a former reserved slot), so that a source
  *       acknowledges only what the process has taken; batch_emit documents
  *       are valid until the next batch_emit of the same batch.
+ *  1.2  connector->connection_browse (in the former reserved[0] of struct
+ *       connrt_connector, so struct_size is unchanged) with struct
+ *       connrt_browse_request, connrt_browse_report and connrt_browse_cell,
+ *       for `connrt browse`. A 1.0/1.1 connector has no such member: the
+ *       runtime reads it only when the connector's minor version is >= 2
+ *       (connrt_connector_browse() in the runtime does that check).
+ *       Binary compatible; a descriptor written with positional (not
+ *       designated) initializers needs one more NULL before `reserved`.
  */
 #ifndef CONNRT_CONNECTOR_H
 #define CONNRT_CONNECTOR_H
@@ -43,7 +51,7 @@ extern "C" {
 #endif
 
 #define CONNRT_ABI_VERSION_MAJOR 1
-#define CONNRT_ABI_VERSION_MINOR 1
+#define CONNRT_ABI_VERSION_MINOR 2
 /* Encoded as (major << 16) | minor in connrt_connector.abi_version. */
 #define CONNRT_ABI_VERSION ((CONNRT_ABI_VERSION_MAJOR << 16) | CONNRT_ABI_VERSION_MINOR)
 #define CONNRT_ABI_MAJOR(v) ((unsigned)(v) >> 16)
@@ -243,6 +251,56 @@ struct connrt_operation {
 };
 
 /* ------------------------------------------------------------------------ */
+/* Browse (1.2)                                                             */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * What `connrt browse` asks a connection for. The connector reads a member
+ * only when struct_size covers it (requests grow at the end).
+ */
+struct connrt_browse_request {
+    size_t struct_size;        /* sizeof(struct connrt_browse_request) of the runtime */
+    const char *topic;         /* NULL: every topic; else only this one (borrowed) */
+    const char *const *groups; /* with topic: consumer groups to show offsets of */
+    size_t ngroups;
+    long long peek;            /* with topic, > 0: read this many messages into peek_batch */
+    /* Source batch (no inputs) for the peeked messages: one host->batch_emit
+     * per message, with the tracked properties a consume would set. */
+    connrt_batch_t *peek_batch;
+};
+
+/* A cell holds an integer: JSON writes it unquoted, tables align it right. */
+#define CONNRT_BROWSE_F_NUMBER 0x01u
+
+/* One cell of a report row. */
+struct connrt_browse_cell {
+    const char *name;  /* column name; same columns, same order in every row of a table */
+    const char *value; /* NULL: the cluster cannot tell (JSON null, "-" in tables) */
+    unsigned flags;    /* CONNRT_BROWSE_F_* */
+};
+
+/*
+ * Where a connector puts what it found: rows of named tables ("topics",
+ * "partitions", ...) and plain-language notes. The runtime prints them as
+ * aligned tables or as JSON Lines; the connector never formats output.
+ */
+struct connrt_browse_report {
+    size_t struct_size; /* sizeof(struct connrt_browse_report) of the runtime */
+    void *opaque;       /* first argument of the callbacks */
+    /* One row of `table`; table, cells and their strings are borrowed for
+     * the call (the runtime copies them). Returns 0, or -1 on no memory:
+     * the connector then stops and fails. */
+    int (*row)(void *opaque, const char *table, const struct connrt_browse_cell *cells,
+               size_t ncells);
+    /* A remark about `table` (e.g. that the cluster cannot list consumer
+     * groups): said in the output, not an error. Borrowed for the call. */
+    void (*note)(void *opaque, const char *table, const char *text);
+};
+
+/* connection_browse: what the request named does not exist (errstr names it). */
+#define CONNRT_BROWSE_NOT_FOUND 1
+
+/* ------------------------------------------------------------------------ */
 /* The connector descriptor                                                 */
 /* ------------------------------------------------------------------------ */
 
@@ -277,7 +335,18 @@ struct connrt_connector {
                            void *opaque, char *errstr, size_t errstr_size);
     void (*connection_close)(void *connection);
 
-    void *reserved[8];
+    /*
+     * 1.2: explore a connection without changing anything in it: never
+     * commit offsets, join a group, create a topic or write a message.
+     * `request` and `report` are borrowed for the call. Returns 0,
+     * CONNRT_BROWSE_NOT_FOUND when request->topic does not exist, or -1
+     * with errstr. May be NULL (the connector cannot browse).
+     */
+    int (*connection_browse)(void *connection, const struct connrt_browse_request *request,
+                             const struct connrt_browse_report *report, char *errstr,
+                             size_t errstr_size);
+
+    void *reserved[7];
 };
 
 /* The one exported symbol. Must have no side effects. */

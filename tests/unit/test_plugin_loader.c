@@ -208,6 +208,72 @@ static void load_search_path__same_name_twice_in_one_directory__refused(void **s
     rmdir(root);
 }
 
+/* ---------------------------------------------------------------- ABI 1.2: browse */
+
+static int open_nothing(const struct connrt_host *host, const connrt_settings_t *settings,
+                        const char *component_id, const char *container_dir, void **connection,
+                        char *errstr, size_t errstr_size)
+{
+    (void)host, (void)settings, (void)component_id, (void)container_dir, (void)errstr,
+        (void)errstr_size;
+    *connection = NULL;
+    return 0;
+}
+
+static void close_nothing(void *connection)
+{
+    (void)connection;
+}
+
+static int browse_nothing(void *connection, const struct connrt_browse_request *request,
+                          const struct connrt_browse_report *report, char *errstr,
+                          size_t errstr_size)
+{
+    (void)connection, (void)request, (void)report, (void)errstr, (void)errstr_size;
+    return 0;
+}
+
+static const struct connrt_property_def no_properties[] = {
+    {NULL, 0, 0, NULL, NULL, 0, 0, NULL, NULL},
+};
+static const struct connrt_operation no_operations[] = {{.type = NULL}};
+
+static struct connrt_connector descriptor(const char *name, unsigned minor)
+{
+    return (struct connrt_connector){
+        .abi_version = (CONNRT_ABI_VERSION_MAJOR << 16) | minor,
+        .struct_size = sizeof(struct connrt_connector),
+        .name = name,
+        .connection_properties = no_properties,
+        .operations = no_operations,
+        .connection_open = open_nothing,
+        .connection_close = close_nothing,
+        .connection_browse = browse_nothing,
+    };
+}
+
+static void connector_browse__abi_1_1_connector__accepted_without_browse(void **state)
+{
+    (void)state;
+    char errstr[256] = "";
+    connrt_registry_t *reg = connrt_registry_new();
+    /* A 1.1 descriptor has a reserved slot where 1.2 put connection_browse;
+     * whatever it holds must never be called. */
+    struct connrt_connector old = descriptor("old", 1);
+    assert_int_equal(connrt_registry_add_static(reg, &old, "old.so", errstr, sizeof(errstr)), 0);
+    assert_null(connrt_connector_browse(connrt_registry_find(reg, "old")));
+    connrt_registry_destroy(reg);
+}
+
+static void connector_browse__abi_1_2_connector__returns_its_callback(void **state)
+{
+    (void)state;
+    struct connrt_connector current = descriptor("new", 2);
+    assert_ptr_equal(connrt_connector_browse(&current), browse_nothing);
+    current.connection_browse = NULL;
+    assert_null(connrt_connector_browse(&current));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +286,8 @@ int main(void)
         cmocka_unit_test(load_file__same_name_twice__second_refused_naming_first),
         cmocka_unit_test(load_search_path__container_first_then_env__bad_ones_reported),
         cmocka_unit_test(load_search_path__same_name_twice_in_one_directory__refused),
+        cmocka_unit_test(connector_browse__abi_1_1_connector__accepted_without_browse),
+        cmocka_unit_test(connector_browse__abi_1_2_connector__returns_its_callback),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
