@@ -54,3 +54,36 @@ run_connrt() {
 jsonl() { # jsonl FILE PYTHON_EXPR_OVER_docs -> prints result
     "$PYTHON3" -c 'import json,sys; docs=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]; print(eval(sys.argv[2]))' "$1" "$2"
 }
+
+# wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds;
+# returns 1 once SECONDS have passed without success (a deadline, not a sleep).
+wait_until() {
+    local deadline=$((SECONDS + $1)); shift
+    until "$@"; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+}
+
+# start_bg NAME ARGS...: runs connrt in the background; stdout and stderr in
+# $TMP/NAME.out and $TMP/NAME.err, its pid in NAME_PID. Killed at exit.
+start_bg() {
+    local name=$1; shift
+    "$CONNRT" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+    printf -v "${name}_PID" '%d' $!
+    cleanup_hooks+=("kill -9 $! 2>/dev/null")
+}
+
+# stop_bg NAME SIGNAL: sends SIGNAL to NAME and waits for it; its exit
+# status goes in NAME_STATUS.
+stop_bg() {
+    local pid_var="${1}_PID" st
+    kill -"$2" "${!pid_var}"
+    set +e; wait "${!pid_var}"; st=$?; set -e
+    printf -v "${1}_STATUS" '%d' "$st"
+}
+
+# count_lines FILE: lines in FILE (0 when it does not exist yet).
+count_lines() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
+# has_lines FILE N: FILE has at least N lines.
+has_lines() { [ "$(count_lines "$1")" -ge "$2" ]; }
