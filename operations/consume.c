@@ -103,17 +103,17 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
  * 10 ms instead of 500 keeps a consume from idling while messages are there.
  * Real brokers refuse session timeouts under 6 s, hence mock only.
  */
-static int mock_tuning(struct kafka_consume *c, rd_kafka_conf_t *conf, char *errstr,
-                       size_t errstr_size)
+int kafka_consumer_mock_tuning(struct kafka_connection *conn, rd_kafka_conf_t *conf,
+                               char *errstr, size_t errstr_size)
 {
-    if (!kafka_connection_is_mock(c->conn)) {
+    if (!kafka_connection_is_mock(conn)) {
         return 0;
     }
-    return kafka_conf_default(c->conn, conf, "session.timeout.ms", "3000", errstr,
-                              errstr_size) != 0 ||
-                   kafka_conf_default(c->conn, conf, "heartbeat.interval.ms", "1000", errstr,
+    return kafka_conf_default(conn, conf, "session.timeout.ms", "3000", errstr, errstr_size) !=
+                       0 ||
+                   kafka_conf_default(conn, conf, "heartbeat.interval.ms", "1000", errstr,
                                       errstr_size) != 0 ||
-                   kafka_conf_default(c->conn, conf, "fetch.wait.max.ms", "10", errstr,
+                   kafka_conf_default(conn, conf, "fetch.wait.max.ms", "10", errstr,
                                       errstr_size) != 0
                ? -1
                : 0;
@@ -162,6 +162,7 @@ static rd_kafka_conf_t *consumer_conf_new(struct kafka_consume *c, char *errstr,
 
 static void consumer_destroy(rd_kafka_t *rk, struct consume_run *run)
 {
+    kafka_group_member_remove(rk);
     kafka_security_forget_client(rk);
     rd_kafka_destroy(rk);
     kafka_security_unbind(run);
@@ -176,7 +177,7 @@ static rd_kafka_t *consumer_start(struct kafka_consume *c, struct consume_run *r
     char why[512];
     rd_kafka_t *rk;
 
-    if (mock_tuning(c, conf, errstr, errstr_size) != 0) {
+    if (kafka_consumer_mock_tuning(c->conn, conf, errstr, errstr_size) != 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -200,6 +201,11 @@ static rd_kafka_t *consumer_start(struct kafka_consume *c, struct consume_run *r
         return NULL;
     }
     rd_kafka_poll_set_consumer(rk);
+    if (kafka_group_member_add(c->conn, c->group, rk) != 0) {
+        snprintf(errstr, errstr_size, "cannot create the Kafka consumer: out of memory");
+        consumer_destroy(rk, run);
+        return NULL;
+    }
     err = rd_kafka_subscribe(rk, c->topics);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         snprintf(errstr, errstr_size, "cannot subscribe to the topic(s): %s",
@@ -212,6 +218,8 @@ static rd_kafka_t *consumer_start(struct kafka_consume *c, struct consume_run *r
 
 static void consumer_stop(rd_kafka_t *rk, struct consume_run *run)
 {
+    /* No Commit Offset may use it once it starts to leave. */
+    kafka_group_member_remove(rk);
     /* Leaves the group; commits nothing (enable.auto.commit=false). */
     rd_kafka_consumer_close(rk);
     consumer_destroy(rk, run);
@@ -566,6 +574,13 @@ int kafka_consume_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t
     rc = read_messages(&run, errstr, errstr_size);
     if (rc == 0) {
         rc = commit_emitted(&run, errstr, errstr_size);
+    }
+    /* Without autocommit, hand the documents on while still a member, so
+     * that a Commit Offset later in the process commits through this
+     * member (see group_members.c). A failed process is already recorded
+     * by the host; there is nothing to hold back. */
+    if (rc == 0 && !c->autocommit && c->log.host->batch_flush != NULL) {
+        (void)c->log.host->batch_flush(batch);
     }
     rd_kafka_topic_partition_list_destroy(run.offsets);
     consumer_stop(run.rk, &run);
