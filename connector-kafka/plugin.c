@@ -37,8 +37,9 @@ static const struct connrt_operation kafka_operations[] = {
         .type = "commit_offset",
         .kind = CONNRT_OP_BATCH,
         .can_start = 0,
-        .description = "Commit, for a consumer group, the offsets the input documents name "
-                       "(tracked properties or a JSON body): per partition the highest + 1",
+        .description = "Commit the offsets the input documents name (tracked properties or a "
+                       "JSON body) for a consumer group: per partition the highest + 1, "
+                       "synchronously",
         .properties = kafka_commit_offset_properties,
         .context_size = sizeof(struct kafka_commit_offset),
         .open = kafka_commit_offset_open,

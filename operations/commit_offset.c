@@ -75,6 +75,7 @@ struct commit_run {
     struct commit_part *parts;
     size_t nparts, parts_capacity;
     long long deadline; /* monotonic ms */
+    int outside;        /* with a client of our own, not a Consume's member */
     char *errstr;
     size_t errstr_size;
 };
@@ -552,6 +553,11 @@ static int commit_with(rd_kafka_t *rk, void *opaque)
 {
     struct commit_run *r = opaque;
 
+    r->op->log.host->log(CONNRT_LOG_DEBUG, r->op->component_id,
+                         "committing %zu partition(s) for group '%s' %s", r->nparts,
+                         r->op->group,
+                         r->outside ? "from outside the group"
+                                    : "through the group member of a running consume");
     return check_topics(r, rk) != 0 || commit_parts(r, rk) != 0 ? -1 : 0;
 }
 
@@ -570,6 +576,7 @@ static int commit_from_outside(struct commit_run *r)
         snprintf(r->errstr, r->errstr_size, "cannot create the Kafka consumer: %s", why);
         return -1;
     }
+    r->outside = 1;
     rc = kafka_security_client_started(op->conn->security, rk, r->errstr, r->errstr_size);
     if (rc == 0) {
         rc = commit_with(rk, r);
