@@ -350,8 +350,10 @@ static long long messages_in(const char *topic, int partitions)
     return total;
 }
 
-/* The group's committed offset of topic/partition 0 (-1001: none). */
-static long long committed_offset(const char *topic, const char *group)
+/* The group's committed offset of topic/partition (-1001: none) and its
+ * metadata (copied into `metadata`). */
+static long long committed_at(const char *topic, int partition, const char *group,
+                              char *metadata, size_t metadata_size)
 {
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -367,12 +369,22 @@ static long long committed_offset(const char *topic, const char *group)
                      RD_KAFKA_CONF_OK);
     rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
     assert_non_null(rk);
-    rd_kafka_topic_partition_list_add(l, topic, 0);
+    rd_kafka_topic_partition_list_add(l, topic, partition);
     assert_int_equal(rd_kafka_committed(rk, l, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
     offset = l->elems[0].offset;
+    snprintf(metadata, metadata_size, "%.*s", (int)l->elems[0].metadata_size,
+             l->elems[0].metadata ? (const char *)l->elems[0].metadata : "");
     rd_kafka_topic_partition_list_destroy(l);
     rd_kafka_destroy(rk);
     return offset;
+}
+
+/* The group's committed offset of topic/partition 0 (-1001: none). */
+static long long committed_offset(const char *topic, const char *group)
+{
+    char metadata[8];
+
+    return committed_at(topic, 0, group, metadata, sizeof(metadata));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -976,35 +988,6 @@ static void consume__unknown_topic__fails_naming_topic(void **state)
 /* ------------------------------------------------------------------------ */
 /* Commit Offset                                                            */
 /* ------------------------------------------------------------------------ */
-
-/* The group's committed offset of topic/partition (-1001: none) and its
- * metadata (copied into `metadata`). */
-static long long committed_at(const char *topic, int partition, const char *group,
-                              char *metadata, size_t metadata_size)
-{
-    char errstr[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    long long offset;
-    rd_kafka_t *rk;
-
-    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers",
-                                       kafka_embedded_cluster_bootstraps(cluster), errstr,
-                                       sizeof(errstr)),
-                     RD_KAFKA_CONF_OK);
-    assert_int_equal(rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr)),
-                     RD_KAFKA_CONF_OK);
-    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
-    assert_non_null(rk);
-    rd_kafka_topic_partition_list_add(l, topic, partition);
-    assert_int_equal(rd_kafka_committed(rk, l, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
-    offset = l->elems[0].offset;
-    snprintf(metadata, metadata_size, "%.*s", (int)l->elems[0].metadata_size,
-             l->elems[0].metadata ? (const char *)l->elems[0].metadata : "");
-    rd_kafka_topic_partition_list_destroy(l);
-    rd_kafka_destroy(rk);
-    return offset;
-}
 
 static connrt_document_t *add_tracked_doc(struct run *r, const char *payload, const char *topic,
                                           const char *partition, const char *offset)
