@@ -561,29 +561,12 @@ static int commit_with(rd_kafka_t *rk, void *opaque)
     return check_topics(r, rk) != 0 || commit_parts(r, rk) != 0 ? -1 : 0;
 }
 
-/* A consumer handle of the group that never joins it: the commit is made
- * from outside the group (generation -1). */
+/* The operation's own consumer handle, which never joins the group: the
+ * commit is made from outside the group (generation -1). */
 static int commit_from_outside(struct commit_run *r)
 {
-    struct kafka_commit_offset *op = r->op;
-    rd_kafka_conf_t *conf = rd_kafka_conf_dup(op->conf);
-    char why[512];
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
-    int rc;
-
-    if (rk == NULL) {
-        rd_kafka_conf_destroy(conf);
-        snprintf(r->errstr, r->errstr_size, "cannot create the Kafka consumer: %s", why);
-        return -1;
-    }
     r->outside = 1;
-    rc = kafka_security_client_started(op->conn->security, rk, r->errstr, r->errstr_size);
-    if (rc == 0) {
-        rc = commit_with(rk, r);
-    }
-    kafka_security_forget_client(rk);
-    rd_kafka_destroy(rk);
-    return rc;
+    return commit_with(r->op->rk, r);
 }
 
 /* Why a group refused a commit, in the words a user needs. */
@@ -647,13 +630,16 @@ static int give_results(struct commit_run *r)
 /* Open, execute, close                                                     */
 /* ------------------------------------------------------------------------ */
 
-static rd_kafka_conf_t *commit_conf_new(struct kafka_commit_offset *op, char *errstr,
-                                        size_t errstr_size)
+/* One handle for the operation's life: a new one per execute would wait
+ * about 1 s for librdkafka to reach the group coordinator before its first
+ * commit (measured), every time. */
+static int commit_client_new(struct kafka_commit_offset *op, char *errstr, size_t errstr_size)
 {
     rd_kafka_conf_t *conf = kafka_connection_client_conf(op->conn, op, errstr, errstr_size);
+    char why[512];
 
     if (conf == NULL) {
-        return NULL;
+        return -1;
     }
     /* It only commits what the documents name: it never subscribes, so it
      * neither joins the group nor reads, and stores no offsets itself. */
@@ -662,9 +648,15 @@ static rd_kafka_conf_t *commit_conf_new(struct kafka_commit_offset *op, char *er
         kafka_conf_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size) != 0 ||
         kafka_consumer_mock_tuning(op->conn, conf, errstr, errstr_size) != 0) {
         rd_kafka_conf_destroy(conf);
-        return NULL;
+        return -1;
     }
-    return conf;
+    op->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
+    if (op->rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(errstr, errstr_size, "cannot create the Kafka consumer: %s", why);
+        return -1;
+    }
+    return kafka_security_client_started(op->conn->security, op->rk, errstr, errstr_size);
 }
 
 int kafka_commit_offset_open(void *ctx, const struct connrt_host *host, void *connection,
@@ -692,7 +684,7 @@ int kafka_commit_offset_open(void *ctx, const struct connrt_host *host, void *co
     if ((host->settings_get(settings, "commit_timeout_ms") != NULL &&
          kafka_setting_int(host, settings, "commit_timeout_ms", &op->timeout_ms, errstr,
                            errstr_size) != 0) ||
-        (op->conf = commit_conf_new(op, errstr, errstr_size)) == NULL) {
+        commit_client_new(op, errstr, errstr_size) != 0) {
         kafka_commit_offset_close(op);
         return -1;
     }
@@ -744,11 +736,13 @@ void kafka_commit_offset_close(void *ctx)
 {
     struct kafka_commit_offset *op = ctx;
 
-    if (op->conf != NULL) {
-        rd_kafka_conf_destroy(op->conf);
-        op->conf = NULL;
-        kafka_security_unbind(op);
+    if (op->rk != NULL) {
+        kafka_security_forget_client(op->rk);
+        rd_kafka_destroy(op->rk);
+        op->rk = NULL;
     }
+    /* Bound by kafka_connection_client_conf (a no-op if never bound). */
+    kafka_security_unbind(op);
     free(op->component_id);
     op->component_id = NULL;
 }

@@ -115,7 +115,7 @@ struct kafka_commit_offset {
     const connrt_settings_t *settings;
     const char *group;       /* borrowed from settings */
     long long timeout_ms;    /* commit_timeout_ms */
-    rd_kafka_conf_t *conf;   /* owned: template of each execute's consumer handle */
+    rd_kafka_t *rk;          /* owned: consumer handle that never joins the group */
 };
 
 extern const struct connrt_property_def kafka_commit_offset_properties[];
