@@ -38,13 +38,14 @@ static const struct connrt_operation kafka_operations[] = {
         .type = "commit_offset",
         .kind = CONNRT_OP_BATCH,
         .can_start = 0,
-        .description = "Commit the offsets the input documents name for a consumer group "
-                       "(not implemented yet)",
+        .description = "Commit the offsets the input documents name (tracked properties or a "
+                       "JSON body) for a consumer group: per partition the highest + 1, "
+                       "synchronously",
         .properties = kafka_commit_offset_properties,
-        .context_size = sizeof(struct kafka_unimplemented),
-        .open = kafka_unimplemented_open,
+        .context_size = sizeof(struct kafka_commit_offset),
+        .open = kafka_commit_offset_open,
         .execute = kafka_commit_offset_execute,
-        .close = kafka_unimplemented_close,
+        .close = kafka_commit_offset_close,
     },
     {
         .type = "listen",

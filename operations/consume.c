@@ -118,6 +118,7 @@ static rd_kafka_conf_t *consumer_conf_new(struct kafka_consume *c, char *errstr,
 
 static void consumer_destroy(rd_kafka_t *rk, struct consume_run *run)
 {
+    kafka_group_member_remove(rk);
     kafka_security_forget_client(rk);
     rd_kafka_destroy(rk);
     kafka_security_unbind(run);
@@ -156,6 +157,11 @@ static rd_kafka_t *consumer_start(struct kafka_consume *c, struct consume_run *r
         return NULL;
     }
     rd_kafka_poll_set_consumer(rk);
+    if (kafka_group_member_add(c->conn, c->group, rk) != 0) {
+        snprintf(errstr, errstr_size, "cannot create the Kafka consumer: out of memory");
+        consumer_destroy(rk, run);
+        return NULL;
+    }
     err = rd_kafka_subscribe(rk, c->topics);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         snprintf(errstr, errstr_size, "cannot subscribe to the topic(s): %s",
@@ -168,6 +174,8 @@ static rd_kafka_t *consumer_start(struct kafka_consume *c, struct consume_run *r
 
 static void consumer_stop(rd_kafka_t *rk, struct consume_run *run)
 {
+    /* No Commit Offset may use it once it starts to leave. */
+    kafka_group_member_remove(rk);
     /* Leaves the group; commits nothing (enable.auto.commit=false). */
     rd_kafka_consumer_close(rk);
     consumer_destroy(rk, run);
@@ -464,6 +472,13 @@ int kafka_consume_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t
     rc = read_messages(&run, errstr, errstr_size);
     if (rc == 0) {
         rc = commit_emitted(&run, errstr, errstr_size);
+    }
+    /* Without autocommit, hand the documents on while still a member, so
+     * that a Commit Offset later in the process commits through this
+     * member (see group_members.c). A failed process is already recorded
+     * by the host; there is nothing to hold back. */
+    if (rc == 0 && !c->autocommit && c->log.host->batch_flush != NULL) {
+        (void)c->log.host->batch_flush(batch);
     }
     rd_kafka_topic_partition_list_destroy(run.offsets);
     consumer_stop(run.rk, &run);

@@ -114,26 +114,47 @@ rd_kafka_topic_partition_list_t *kafka_topics_parse(const char *value, char *err
                                                     size_t errstr_size);
 
 /* ------------------------------------------------------------------------ */
-/* Commit Offset (declared; not implemented yet) and Listen                 */
+/* Commit Offset                                                            */
 /* ------------------------------------------------------------------------ */
 
-/* Context of an operation that is declared but not implemented yet. */
-struct kafka_unimplemented {
-    const struct connrt_host *host;
+struct kafka_commit_offset {
+    struct kafka_log_target log; /* first: opaque of its consumer handles */
+    char *component_id;          /* owned */
+    struct kafka_connection *conn;
+    const connrt_settings_t *settings;
+    const char *group;       /* borrowed from settings */
+    long long timeout_ms;    /* commit_timeout_ms */
+    rd_kafka_t *rk;          /* owned: consumer handle that never joins the group */
 };
 
-/* open/close shared by the not-yet-implemented operations (commit_offset.c). */
-int kafka_unimplemented_open(void *ctx, const struct connrt_host *host, void *connection,
+extern const struct connrt_property_def kafka_commit_offset_properties[];
+int kafka_commit_offset_open(void *ctx, const struct connrt_host *host, void *connection,
                              const connrt_settings_t *settings, const char *component_id,
                              char *errstr, size_t errstr_size);
-void kafka_unimplemented_close(void *ctx);
+int kafka_commit_offset_execute(void *ctx, connrt_batch_t *batch, char *errstr,
+                                size_t errstr_size);
+void kafka_commit_offset_close(void *ctx);
+
+/*
+ * Live group members of this process (group_members.c). Consume adds its
+ * consumer `rk` (borrowed; remove it before destroying it) for the time it
+ * is a member of `group` on `conn`; add copies `group` and returns 0, or -1
+ * on no memory. kafka_group_member_with calls fn(rk, opaque) with such a
+ * member, which cannot leave meanwhile, and returns fn's result (0 or -1),
+ * or 1 when there is none (fn not called).
+ */
+int kafka_group_member_add(const struct kafka_connection *conn, const char *group,
+                           rd_kafka_t *rk);
+void kafka_group_member_remove(rd_kafka_t *rk);
+int kafka_group_member_with(const struct kafka_connection *conn, const char *group,
+                            int (*fn)(rd_kafka_t *rk, void *opaque), void *opaque);
+
+/* ------------------------------------------------------------------------ */
+/* Listen                                                                   */
+/* ------------------------------------------------------------------------ */
 
 /* earliest, latest: auto_offset_reset of Consume and Listen (consume.c). */
 extern const char *const kafka_offset_resets[];
-
-extern const struct connrt_property_def kafka_commit_offset_properties[];
-int kafka_commit_offset_execute(void *ctx, connrt_batch_t *batch, char *errstr,
-                                size_t errstr_size);
 
 /* Listen (listen.c). One partition's buffered messages and batch state. */
 struct listen_partition;

@@ -1,7 +1,7 @@
 /*
  * test_kafka_connector.c - the Kafka plugin driven through the ABI (no XML)
  * against the embedded cluster: what a user would check of produce and
- * consume, and that what is not implemented says so.
+ * consume, commit offset, and that what is not implemented says so.
  *
  * The plugin's sources are linked in (connrt_connector_entry() is called
  * directly), so this program shares the plugin's embedded cluster and can
@@ -350,8 +350,10 @@ static long long messages_in(const char *topic, int partitions)
     return total;
 }
 
-/* The group's committed offset of topic/partition 0 (-1001: none). */
-static long long committed_offset(const char *topic, const char *group)
+/* The group's committed offset of topic/partition (-1001: none) and its
+ * metadata (copied into `metadata`). */
+static long long committed_at(const char *topic, int partition, const char *group,
+                              char *metadata, size_t metadata_size)
 {
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -367,12 +369,22 @@ static long long committed_offset(const char *topic, const char *group)
                      RD_KAFKA_CONF_OK);
     rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
     assert_non_null(rk);
-    rd_kafka_topic_partition_list_add(l, topic, 0);
+    rd_kafka_topic_partition_list_add(l, topic, partition);
     assert_int_equal(rd_kafka_committed(rk, l, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
     offset = l->elems[0].offset;
+    snprintf(metadata, metadata_size, "%.*s", (int)l->elems[0].metadata_size,
+             l->elems[0].metadata ? (const char *)l->elems[0].metadata : "");
     rd_kafka_topic_partition_list_destroy(l);
     rd_kafka_destroy(rk);
     return offset;
+}
+
+/* The group's committed offset of topic/partition 0 (-1001: none). */
+static long long committed_offset(const char *topic, const char *group)
+{
+    char metadata[8];
+
+    return committed_at(topic, 0, group, metadata, sizeof(metadata));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -974,28 +986,118 @@ static void consume__unknown_topic__fails_naming_topic(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Declared, not implemented                                                */
+/* Commit Offset                                                            */
 /* ------------------------------------------------------------------------ */
 
-static void commit_offset__execute__fails_not_implemented(void **state)
+static connrt_document_t *add_tracked_doc(struct run *r, const char *payload, const char *topic,
+                                          const char *partition, const char *offset)
 {
-    const char *kv[] = {"consumer_group", "g", NULL};
-    char errstr[512] = "";
+    connrt_document_t *doc = add_doc(r, payload, strlen(payload), NULL, NULL);
+
+    if (topic != NULL) {
+        assert_int_equal(connrt_document_set_tracked(doc, "kafka.topic", topic), 0);
+    }
+    if (partition != NULL) {
+        assert_int_equal(connrt_document_set_tracked(doc, "kafka.partition", partition), 0);
+    }
+    if (offset != NULL) {
+        assert_int_equal(connrt_document_set_tracked(doc, "kafka.offset", offset), 0);
+    }
+    return doc;
+}
+
+static void commit_offset__tracked_and_json__highest_plus_one_per_partition(void **state)
+{
+    const char *topic = new_topic("commit", 2);
+    const char *kv[] = {"consumer_group", "g-commit-mixed", NULL};
+    char body[256], metadata[64];
+    struct op op;
+    struct run r;
+
+    (void)state;
+    produce_values(topic, 10, "c");
+    op_open(&op, "commit_offset", kv, NULL);
+    run_new(&r);
+    /* All three tracked properties win over a JSON body naming another offset. */
+    snprintf(body, sizeof(body), "{\"topic\":\"%s\",\"partition\":0,\"offset\":100}", topic);
+    add_tracked_doc(&r, body, topic, "0", "1");
+    snprintf(body, sizeof(body),
+             "{\"topic\":\"%s\",\"partition\":1,\"offset\":0,\"metadata\":\"low\"}", topic);
+    add_tracked_doc(&r, body, NULL, NULL, NULL);
+    snprintf(body, sizeof(body),
+             "{\"topic\":\"%s\",\"partition\":1,\"offset\":0,\"metadata\":\"highest\"}",
+             topic);
+    add_tracked_doc(&r, body, NULL, NULL, NULL);
+    add_tracked_doc(&r, "ignored payload", topic, "0", "0");
+    execute_ok(&op, &r);
+    for (size_t i = 0; i < 4; i++) {
+        assert_success(&r, i);
+    }
+    assert_int_equal(committed_at(topic, 0, "g-commit-mixed", metadata, sizeof(metadata)), 2);
+    assert_string_equal(metadata, "");
+    assert_int_equal(committed_at(topic, 1, "g-commit-mixed", metadata, sizeof(metadata)), 1);
+    assert_string_equal(metadata, "highest");
+    run_free(&r);
+    op_close(&op);
+}
+
+static void commit_offset__partial_tracked_no_body__names_missing_properties(void **state)
+{
+    const char *kv[] = {"consumer_group", "g-commit-partial", NULL};
+    const char *topic = new_topic("commit-partial", 1);
     struct op op;
     struct run r;
 
     (void)state;
     op_open(&op, "commit_offset", kv, NULL);
     run_new(&r);
-    add_doc(&r, "{}", 2, NULL, NULL);
-    assert_int_not_equal(execute(&op, &r, errstr, sizeof(errstr)), 0);
-    assert_string_equal(errstr,
-                        "operation 'commit_offset' is not implemented yet in this version of "
-                        "connrt");
-    assert_int_equal(connrt_batch_result(r.batch, 0, NULL), CONNRT_RESULT_NONE);
+    add_tracked_doc(&r, "private bytes", topic, NULL, NULL);
+    add_tracked_doc(&r, "private bytes", topic, "0", "x1");
+    add_tracked_doc(&r, "{}", topic, "0", "-1");
+    execute_ok(&op, &r);
+    assert_app_error(&r, 0, "(tracked properties kafka.partition, kafka.offset missing)");
+    assert_app_error(&r, 1, "tracked property kafka.offset is not an integer");
+    assert_app_error(&r, 2, "tracked property kafka.offset -1 is negative");
+    for (size_t i = 0; i < 3; i++) {
+        const char *message = NULL;
+        connrt_batch_result(r.batch, i, &message);
+        assert_null(strstr(message, "private"));
+    }
+    assert_true(committed_offset(topic, "g-commit-partial") < 0);
     run_free(&r);
     op_close(&op);
 }
+
+static void commit_offset__group_refuses__fails_as_a_whole_no_success(void **state)
+{
+    const char *topic = new_topic("commit-refused", 1);
+    const char *kv[] = {"consumer_group", "g-commit-refused", NULL};
+    char errstr[512] = "";
+    struct op op;
+    struct run r;
+
+    (void)state;
+    produce_values(topic, 2, "cr");
+    op_open(&op, "commit_offset", kv, NULL);
+    assert_int_equal(kafka_embedded_cluster_command(
+                         cluster, "error OffsetCommit 1 GROUP_AUTHORIZATION_FAILED", errstr,
+                         sizeof(errstr)),
+                     0);
+    run_new(&r);
+    add_tracked_doc(&r, "", topic, "0", "1");
+    add_tracked_doc(&r, "not json", NULL, NULL, NULL);
+    assert_int_not_equal(execute(&op, &r, errstr, sizeof(errstr)), 0);
+    assert_non_null(strstr(errstr, "consumer group 'g-commit-refused': the commit was refused"));
+    assert_int_equal(connrt_batch_result(r.batch, 0, NULL), CONNRT_RESULT_NONE);
+    assert_app_error(&r, 1, "not JSON");
+    assert_true(committed_offset(topic, "g-commit-refused") < 0);
+    run_free(&r);
+    op_close(&op);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Declared, not implemented                                                */
+/* ------------------------------------------------------------------------ */
 
 static void listen__start__fails_not_implemented(void **state)
 {
@@ -1038,7 +1140,9 @@ int main(void)
         cmocka_unit_test(consume__oversize_with_autocommit__error_document_and_goes_on),
         cmocka_unit_test(consume__with_input_documents__each_input_application_error),
         cmocka_unit_test(consume__unknown_topic__fails_naming_topic),
-        cmocka_unit_test(commit_offset__execute__fails_not_implemented),
+        cmocka_unit_test(commit_offset__tracked_and_json__highest_plus_one_per_partition),
+        cmocka_unit_test(commit_offset__partial_tracked_no_body__names_missing_properties),
+        cmocka_unit_test(commit_offset__group_refuses__fails_as_a_whole_no_success),
         cmocka_unit_test(listen__start__fails_not_implemented),
         cmocka_unit_test(produce__all_brokers_down__documents_time_out_as_application_errors),
     };
