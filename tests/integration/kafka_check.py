@@ -29,12 +29,14 @@ def ends(bootstrap, topic):
 
 
 def committed(bootstrap, group, topic):
+    out = {p: None for p in ends(bootstrap, topic)}
+    # The mock cluster cannot list all of a group's offsets: name the partitions.
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
-        offsets = admin.list_consumer_group_offsets(group)
+        offsets = admin.list_consumer_group_offsets(
+            group, partitions=[TopicPartition(topic, int(p)) for p in out])
     finally:
         admin.close()
-    out = {p: None for p in ends(bootstrap, topic)}
     for tp, meta in offsets.items():
         if tp.topic == topic and meta.offset >= 0:
             out[str(tp.partition)] = meta.offset
