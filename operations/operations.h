@@ -63,6 +63,7 @@ struct kafka_produce {
     unsigned char *done; /* per input: has its result */
     int64_t *created;    /* per input: its message's create time (ms) */
     size_t outstanding;  /* produced, no report yet */
+    int warned_source_topic; /* see warn_source_topic */
 };
 
 extern const struct connrt_property_def kafka_produce_properties[];

@@ -269,6 +269,26 @@ static rd_kafka_resp_err_t produce_message(struct kafka_produce *p, size_t i, co
     }
 }
 
+
+/* A document that a Consume or Listen stamped with its source topic goes
+ * back there (DESIGN §5: connector.kafka.topic overrides the operation's
+ * topic). In a relay that is rarely meant: say so once, with the fix. */
+static void warn_source_topic(struct kafka_produce *p, const connrt_document_t *doc,
+                              const char *topic)
+{
+    const char *source = p->log.host->doc_get_tracked(doc, "kafka.topic");
+    if (p->warned_source_topic || p->topic == NULL || strcmp(topic, p->topic) == 0 ||
+        source == NULL || strcmp(source, topic) != 0) {
+        return;
+    }
+    p->warned_source_topic = 1;
+    p->log.host->log(CONNRT_LOG_WARNING, p->component_id,
+                     "documents read from topic '%s' carry %s='%s', which overrides this "
+                     "operation's topic '%s': they go back to '%s'. To send them to '%s', set "
+                     "%s in a set-properties step before this one",
+                     source, KAFKA_DOC_TOPIC, topic, p->topic, topic, p->topic, KAFKA_DOC_TOPIC);
+}
+
 static void produce_document(struct kafka_produce *p, size_t i, long long deadline)
 {
     const struct connrt_host *host = p->log.host;
@@ -282,6 +302,8 @@ static void produce_document(struct kafka_produce *p, size_t i, long long deadli
 
     if (topic == NULL) {
         topic = p->topic;
+    } else {
+        warn_source_topic(p, doc, topic);
     }
     if (topic == NULL || *topic == '\0') {
         fail_doc(p, i, "no topic: set the operation's topic or the document property %s",

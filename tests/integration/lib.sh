@@ -8,7 +8,7 @@ failures=0
 cleanup_hooks=()
 on_exit() {
     for hook in "${cleanup_hooks[@]}"; do eval "$hook" || true; done
-    rm -rf "$TMP"
+    if [ "$failures" -eq 0 ] || [ -z "${KEEP_TMP:-}" ]; then rm -rf "$TMP"; else echo "kept $TMP" >&2; fi
 }
 trap on_exit EXIT
 
