@@ -95,7 +95,8 @@ struct listen_partition {
     int64_t isolate_end; /* >= 0: retry one message at a time up to this offset */
     long long retry_at;
     int paused;
-    int revoked; /* no longer ours: free once its outcome is handled */
+    int dead_letter_due; /* the batch's one message failed to reach the dead-letter topic */
+    int revoked; /* no longer ours: freed in partitions_revoked */
     int64_t commit_next;  /* next offset to commit, -1: none */
     int64_t commit_sent;  /* last commit_next handed to librdkafka */
 };
@@ -104,6 +105,14 @@ struct listen_partition {
 /* ------------------------------------------------------------------------ */
 /* Partitions                                                               */
 /* ------------------------------------------------------------------------ */
+
+static size_t running(struct kafka_listen *l)
+{
+    pthread_mutex_lock(&l->lock);
+    size_t n = l->in_flight;
+    pthread_mutex_unlock(&l->lock);
+    return n;
+}
 
 static struct listen_partition *part_find(struct kafka_listen *l, const char *topic,
                                           int32_t partition)
@@ -244,6 +253,45 @@ static rd_kafka_topic_partition_list_t *pending_commits(struct kafka_listen *l)
     return list;
 }
 
+/* Partitions whose commit failed are sent again (their commit_next only
+ * grows, so a late retry never moves an offset back). */
+static int commit_failures(struct kafka_listen *l, rd_kafka_resp_err_t err,
+                           const rd_kafka_topic_partition_list_t *offsets)
+{
+    int failed = 0;
+    for (int i = 0; offsets != NULL && i < offsets->cnt; i++) {
+        rd_kafka_resp_err_t e = offsets->elems[i].err ? offsets->elems[i].err : err;
+        struct listen_partition *p;
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+            continue;
+        }
+        if (!failed) {
+            l->log.host->log(CONNRT_LOG_WARNING, l->component_id,
+                             "group '%s': committing offsets failed: %s", l->group,
+                             rd_kafka_err2str(e));
+        }
+        failed = 1;
+        p = part_find(l, offsets->elems[i].topic, offsets->elems[i].partition);
+        if (p != NULL) {
+            p->commit_sent = -1;
+        }
+    }
+    return failed;
+}
+
+/* Served by rd_kafka_consumer_poll on the fetch thread (the commit's
+ * result is posted on the consumer queue). */
+static void commit_result(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    struct kafka_listen *l = opaque;
+    (void)rk;
+    l->commit_outstanding = 0;
+    if (commit_failures(l, err, offsets)) {
+        l->commit_retry_at = kafka_monotonic_ms() + KAFKA_LISTEN_COMMIT_RETRY_MS;
+    }
+}
+
 /* One asynchronous commit at a time, so commits coalesce under load and
  * follow each other in order. */
 static void commit_async(struct kafka_listen *l)
@@ -255,43 +303,24 @@ static void commit_async(struct kafka_listen *l)
     if (list == NULL) {
         return;
     }
-    rd_kafka_resp_err_t err = rd_kafka_commit(l->rk, list, 1);
+    rd_kafka_resp_err_t err = rd_kafka_commit_queue(l->rk, list, l->queue, commit_result, l);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         l->commit_outstanding = 1;
     } else {
-        l->log.host->log(CONNRT_LOG_WARNING, l->component_id, "commit: %s (will retry)",
-                         rd_kafka_err2str(err));
+        commit_failures(l, err, list);
         l->commit_retry_at = kafka_monotonic_ms() + KAFKA_LISTEN_COMMIT_RETRY_MS;
-        for (int i = 0; i < list->cnt; i++) {
-            struct listen_partition *p =
-                part_find(l, list->elems[i].topic, list->elems[i].partition);
-            if (p != NULL) {
-                p->commit_sent = -1;
-            }
-        }
     }
     rd_kafka_topic_partition_list_destroy(list);
 }
 
-static void commit_result(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                          rd_kafka_topic_partition_list_t *offsets, void *opaque)
+static void commit_sync_result(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                               rd_kafka_topic_partition_list_t *offsets, void *opaque)
 {
     struct kafka_listen *l = opaque;
     (void)rk;
-    l->commit_outstanding = 0;
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
-        return;
-    }
-    l->log.host->log(CONNRT_LOG_WARNING, l->component_id,
-                     "group '%s': committing offsets failed: %s (will retry)", l->group,
-                     rd_kafka_err2str(err));
-    l->commit_retry_at = kafka_monotonic_ms() + KAFKA_LISTEN_COMMIT_RETRY_MS;
-    for (int i = 0; offsets != NULL && i < offsets->cnt; i++) {
-        struct listen_partition *p =
-            part_find(l, offsets->elems[i].topic, offsets->elems[i].partition);
-        if (p != NULL) {
-            p->commit_sent = -1;
-        }
+    if (commit_failures(l, err, offsets)) {
+        l->log.host->log(CONNRT_LOG_WARNING, l->component_id,
+                         "group '%s': those messages will be processed again", l->group);
     }
 }
 
@@ -306,7 +335,8 @@ static void commit_sync(struct kafka_listen *l, const char *why)
     if (list == NULL) {
         return;
     }
-    rd_kafka_resp_err_t err = rd_kafka_commit(l->rk, list, 0);
+    /* A NULL queue: the result is served by this call, synchronously. */
+    rd_kafka_resp_err_t err = rd_kafka_commit_queue(l->rk, list, NULL, commit_sync_result, l);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         l->log.host->log(CONNRT_LOG_WARNING, l->component_id,
                          "group '%s': committing offsets %s failed: %s (those messages will be "
@@ -320,11 +350,13 @@ static void commit_sync(struct kafka_listen *l, const char *why)
 /* Dead letters                                                             */
 /* ------------------------------------------------------------------------ */
 
+/* The dead-letter producer's opaque is the listen context; one message is
+ * in flight at a time, and its report lands in l->dead_letter_status. */
 static void dead_letter_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
+    struct kafka_listen *l = opaque;
     (void)rk;
-    (void)opaque;
-    *(rd_kafka_resp_err_t *)m->_private = m->err;
+    l->dead_letter_status = m->err;
 }
 
 static int header_add(rd_kafka_headers_t *h, const char *name, const char *value)
@@ -337,7 +369,7 @@ static int header_add(rd_kafka_headers_t *h, const char *name, const char *value
 static int dead_letter_send(struct kafka_listen *l, const rd_kafka_message_t *m, int attempts)
 {
     rd_kafka_headers_t *h = NULL;
-    rd_kafka_resp_err_t delivered = RD_KAFKA_RESP_ERR__IN_PROGRESS;
+    rd_kafka_resp_err_t delivered;
     char partition[16], offset[32], tries[16], reason[256];
 
     if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR && h != NULL) {
@@ -363,14 +395,18 @@ static int dead_letter_send(struct kafka_listen *l, const rd_kafka_message_t *m,
     rd_kafka_resp_err_t err = rd_kafka_producev(
         l->dlq, RD_KAFKA_V_TOPIC(l->dead_letter_topic), RD_KAFKA_V_VALUE(m->payload, m->len),
         RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_HEADERS(h),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&delivered),
-        RD_KAFKA_V_END);
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    l->dead_letter_status = RD_KAFKA_RESP_ERR__IN_PROGRESS;
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_headers_destroy(h); /* not taken on failure */
-        delivered = err;
-    } else {
+        l->dead_letter_status = err;
+    } else if (rd_kafka_flush(l->dlq, KAFKA_LISTEN_SYNC_TIMEOUT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        /* Not delivered in time: take it back, so that no late report can
+         * be mistaken for the next message's. */
+        rd_kafka_purge(l->dlq, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_flush(l->dlq, KAFKA_LISTEN_SYNC_TIMEOUT_MS);
     }
+    delivered = l->dead_letter_status;
     if (delivered != RD_KAFKA_RESP_ERR_NO_ERROR) {
         l->log.host->log(CONNRT_LOG_ERROR, l->component_id,
                          "dead-letter topic '%s': message %s/%d@%" PRId64
@@ -395,6 +431,11 @@ static int dead_letter_producer(struct kafka_listen *l, char *errstr, size_t err
         return -1;
     }
     rd_kafka_conf_set_dr_msg_cb(conf, dead_letter_report);
+    if (kafka_conf_set_int(conf, "message.timeout.ms", KAFKA_LISTEN_SYNC_TIMEOUT_MS, errstr,
+                           errstr_size) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
     if (kafka_conf_set(conf, "acks", "all", errstr, errstr_size) != 0 ||
         kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size) != 0) {
         rd_kafka_conf_destroy(conf);
@@ -422,8 +463,11 @@ static void execution_done(void *opaque, connrt_execution_outcome_t outcome)
     p->done = 1;
     p->outcome = (int)outcome;
     pthread_cond_broadcast(&l->outcome_cond);
+    /* Under the lock: kafka_listen_stop destroys the queue under it too. */
+    if (l->queue != NULL) {
+        rd_kafka_queue_yield(l->queue);
+    }
     pthread_mutex_unlock(&l->lock);
-    rd_kafka_queue_yield(l->queue);
 }
 
 static void batch_succeeded(struct kafka_listen *l, struct listen_partition *p)
@@ -466,12 +510,14 @@ static void batch_failed(struct kafka_listen *l, struct listen_partition *p)
             p->isolate_end = last->offset;
             p->batch_len = 0;
             p->attempts = 0;
+            p->retry_at = kafka_monotonic_ms() + backoff_ms(l, 1);
             return;
         }
         if (dead_letter_send(l, first, p->attempts) == 0) {
             batch_succeeded(l, p);
             return;
         }
+        p->dead_letter_due = 1; /* send it again, without running it again */
     }
     p->retry_at = kafka_monotonic_ms() + backoff_ms(l, p->attempts);
 }
@@ -548,11 +594,11 @@ static size_t batch_length(const struct kafka_listen *l, const struct listen_par
 static int batch_due(const struct kafka_listen *l, const struct listen_partition *p,
                      long long now)
 {
-    if (p->in_flight || p->revoked || p->count == 0) {
+    if (p->in_flight || p->revoked || p->count == 0 || now < p->retry_at) {
         return 0;
     }
     if (p->batch_len > 0 || p->isolate_end >= 0) {
-        return now >= p->retry_at;
+        return 1;
     }
     return p->count >= (size_t)l->batch_size || now - part_arrived(p, 0) >= l->batch_wait_ms;
 }
@@ -568,10 +614,13 @@ static int submit_batch(struct kafka_listen *l, struct listen_partition *p)
     }
     for (size_t i = 0; i < n; i++) {
         if (emit_message(l, batch, part_at(p, i)) == NULL) {
-            /* Still handed over: the runtime frees it. What was not emitted
-             * stays buffered, so nothing is lost; the retry rebuilds it. */
-            host->listener_submit(l->listener, batch, execution_done, p, errstr,
-                                  sizeof(errstr));
+            /* No memory: discard the batch (a submit without `done` frees it
+             * unrun); its messages stay buffered and are tried again later. */
+            host->listener_submit(l->listener, batch, NULL, NULL, errstr, sizeof(errstr));
+            host->log(CONNRT_LOG_ERROR, l->component_id,
+                      "out of memory building a batch of %s/%d; retrying", p->topic,
+                      (int)p->partition);
+            p->retry_at = kafka_monotonic_ms() + backoff_ms(l, 1);
             return -1;
         }
     }
@@ -593,6 +642,16 @@ static int submit_batch(struct kafka_listen *l, struct listen_partition *p)
     return 0;
 }
 
+static void dead_letter_retry(struct kafka_listen *l, struct listen_partition *p)
+{
+    if (dead_letter_send(l, part_at(p, 0), p->attempts) == 0) {
+        p->dead_letter_due = 0;
+        batch_succeeded(l, p);
+    } else {
+        p->retry_at = kafka_monotonic_ms() + backoff_ms(l, p->attempts);
+    }
+}
+
 /* Hand out due batches, round-robin over the partitions, while executions
  * are free. */
 static void submit_due(struct kafka_listen *l)
@@ -607,24 +666,34 @@ static void submit_due(struct kafka_listen *l)
         if (!room) {
             break;
         }
-        if (batch_due(l, p, now) && submit_batch(l, p) == 0) {
+        if (!batch_due(l, p, now)) {
+            continue;
+        }
+        if (p->dead_letter_due) {
+            dead_letter_retry(l, p);
+        } else if (submit_batch(l, p) == 0) {
             l->next_part = i + 1;
         }
     }
 }
 
 /* Milliseconds until the next batch falls due (0: now, capped by idle). */
-static int next_due_ms(const struct kafka_listen *l)
+static int next_due_ms(struct kafka_listen *l)
 {
     long long now = kafka_monotonic_ms(), wait = KAFKA_LISTEN_IDLE_MS;
+    if (running(l) >= (size_t)l->max_concurrent) {
+        return KAFKA_LISTEN_IDLE_MS; /* an outcome wakes the loop */
+    }
     for (size_t i = 0; i < l->nparts; i++) {
         const struct listen_partition *p = l->parts[i];
         long long at;
         if (p->in_flight || p->revoked || p->count == 0) {
             continue;
         }
-        at = (p->batch_len > 0 || p->isolate_end >= 0) ? p->retry_at
-                                                       : part_arrived(p, 0) + l->batch_wait_ms;
+        at = part_arrived(p, 0) + l->batch_wait_ms;
+        if (p->batch_len > 0 || p->isolate_end >= 0 || at < p->retry_at) {
+            at = p->retry_at;
+        }
         if (at - now < wait) {
             wait = at - now;
         }
@@ -696,9 +765,13 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         partitions_assigned(l, partitions);
         if (cooperative) {
             error = rd_kafka_incremental_assign(rk, partitions);
-        } else {
-            rd_kafka_assign(rk, partitions);
+        } else if (rd_kafka_assign(rk, partitions) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            l->log.host->log(CONNRT_LOG_ERROR, l->component_id, "group '%s': assign failed",
+                             l->group);
         }
+        /* librdkafka keeps a partition paused across unassign and assign;
+         * a new partition of ours starts fetching. */
+        rd_kafka_resume_partitions(rk, partitions);
     } else {
         int lost = rd_kafka_assignment_lost(rk);
         l->log.host->log(CONNRT_LOG_INFO, l->component_id, "group '%s' %s %d partition(s)",
@@ -733,10 +806,24 @@ static void take_message(struct kafka_listen *l, rd_kafka_message_t *m)
         return;
     }
     p = part_find(l, rd_kafka_topic_name(m->rkt), m->partition);
-    if (p == NULL || part_push(p, m) != 0) {
-        /* Not ours any more (or no memory): it is refetched from the
-         * committed offset, never skipped, since nothing past it commits. */
+    if (p == NULL) {
+        rd_kafka_message_destroy(m); /* not ours any more: the owner refetches it */
+        return;
+    }
+    if (part_push(p, m) != 0) {
+        /* No memory: fetch from this message again rather than skip it. */
+        rd_kafka_topic_partition_list_t *at = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_error_t *error;
+        rd_kafka_topic_partition_list_add(at, p->topic, p->partition)->offset = m->offset;
         rd_kafka_message_destroy(m);
+        error = rd_kafka_seek_partitions(l->rk, at, 0);
+        if (error != NULL) {
+            rd_kafka_error_destroy(error);
+        }
+        rd_kafka_topic_partition_list_destroy(at);
+        l->log.host->log(CONNRT_LOG_ERROR, l->component_id,
+                         "out of memory buffering %s/%d; fetching it again", p->topic,
+                         (int)p->partition);
         return;
     }
     part_flow(l, p);
@@ -748,14 +835,6 @@ static int stopping(struct kafka_listen *l)
     int stop = l->stop;
     pthread_mutex_unlock(&l->lock);
     return stop;
-}
-
-static size_t running(struct kafka_listen *l)
-{
-    pthread_mutex_lock(&l->lock);
-    size_t n = l->in_flight;
-    pthread_mutex_unlock(&l->lock);
-    return n;
 }
 
 static void loop_turn(struct kafka_listen *l, int timeout_ms)
@@ -886,7 +965,6 @@ static rd_kafka_conf_t *listener_conf(struct kafka_listen *l, char *errstr, size
         return NULL;
     }
     rd_kafka_conf_set_rebalance_cb(conf, rebalance);
-    rd_kafka_conf_set_offset_commit_cb(conf, commit_result);
     /* Offsets are committed by hand, only after the execution succeeded. */
     if (kafka_conf_set(conf, "group.id", l->group, errstr, errstr_size) != 0 ||
         kafka_conf_set(conf, "enable.auto.commit", "false", errstr, errstr_size) != 0 ||
@@ -949,8 +1027,10 @@ static void clients_destroy(struct kafka_listen *l)
     l->parts = NULL;
     l->nparts = 0;
     if (l->queue != NULL) {
+        pthread_mutex_lock(&l->lock);
         rd_kafka_queue_destroy(l->queue);
         l->queue = NULL;
+        pthread_mutex_unlock(&l->lock);
     }
     if (l->rk != NULL) {
         kafka_security_forget_client(l->rk);
@@ -996,8 +1076,8 @@ void kafka_listen_stop(void *ctx)
     }
     pthread_mutex_lock(&l->lock);
     l->stop = 1;
-    pthread_mutex_unlock(&l->lock);
     rd_kafka_queue_yield(l->queue);
+    pthread_mutex_unlock(&l->lock);
     pthread_join(l->thread, NULL);
     l->thread_started = 0;
     /* Leaves the group: revokes (and commits) through the rebalance

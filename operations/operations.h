@@ -175,6 +175,7 @@ struct kafka_listen {
     rd_kafka_t *rk;
     rd_kafka_queue_t *queue; /* the consumer queue, yielded to wake the loop */
     rd_kafka_t *dlq;         /* dead-letter producer, when a topic is set */
+    rd_kafka_resp_err_t dead_letter_status; /* report of the message in flight */
     pthread_t thread;
     int thread_started;
 

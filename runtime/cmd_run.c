@@ -169,8 +169,10 @@ static int run_listener(connrt_container_t *container, const connrt_definitions_
     }
     fprintf(stderr, "connrt: listener %s started; SIGINT or SIGTERM stops it\n", process->id);
     sigwait(&stop_signals, &sig);
-    fprintf(stderr, "connrt: listener %s: %s received, draining\n", process->id,
-            sig == SIGINT ? "SIGINT" : "SIGTERM");
+    fprintf(stderr, "connrt: listener %s: %s received, draining (a second one stops at once)\n",
+            process->id, sig == SIGINT ? "SIGINT" : "SIGTERM");
+    /* A drain stuck on a hung execution must still be stoppable. */
+    pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
     int rc = connrt_listener_stop(l, &counts, errstr, sizeof(errstr));
     connrt_listener_destroy(l);
     clock_gettime(CLOCK_MONOTONIC, &end);

@@ -399,7 +399,9 @@ static void output_failed(struct engine *e, const char *why)
     char ignored[REASON_SIZE];
     snprintf(what, sizeof(what), "output: %s", why);
     fail_operation(e, what);
-    connrt_output_close(e->output, ignored, sizeof(ignored));
+    if (e->output != e->opts->shared_output) { /* a listener's stays with it */
+        connrt_output_close(e->output, ignored, sizeof(ignored));
+    }
     e->output = NULL;
 }
 

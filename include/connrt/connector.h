@@ -39,6 +39,10 @@
  *       (connrt_connector_browse() in the runtime does that check).
  *       Binary compatible; a descriptor written with positional (not
  *       designated) initializers needs one more NULL before `reserved`.
+ *       Listen is implemented: listener_submit's ownership and `done`
+ *       contract are stated in full, `done` NULL discards a batch, and a
+ *       batch operation's execute may run on several runtime threads at
+ *       once (one per listener execution).
  */
 #ifndef CONNRT_CONNECTOR_H
 #define CONNRT_CONNECTOR_H
@@ -193,12 +197,21 @@ struct connrt_host {
     connrt_document_t *(*batch_emit)(connrt_batch_t *batch, const void *payload, size_t len,
                                      const char *message);
 
-    /* Listener: hand a batch of documents to a new execution. `done` is
-     * called exactly once, from a runtime thread, with the outcome. */
+    /* Listener: hand a batch (from listener_batch_new, filled with
+     * batch_emit on the calling thread) to a new execution. Takes
+     * ownership of `batch` in every case: the plugin must not touch it
+     * after the call. Returns 0: `done` will be called exactly once, from
+     * a runtime thread, with the outcome (`opaque` passed back), after the
+     * execution ended and before listen_stop returns; the batch's documents
+     * are gone by then. Returns -1 with errstr: the batch was freed unrun
+     * and `done` is never called. `done` NULL discards the batch unrun
+     * (returns 0): how a plugin drops a batch it could not fill. Executions
+     * may run concurrently (container property execution.max.concurrent). */
     int (*listener_submit)(connrt_listener_t *listener, connrt_batch_t *batch,
                            void (*done)(void *opaque, connrt_execution_outcome_t outcome),
                            void *opaque, char *errstr, size_t errstr_size);
-    /* A new empty batch for listener_submit; owned by the runtime. */
+    /* A new empty batch for listener_submit, or NULL on no memory. Owned
+     * by the runtime; every batch must be given to listener_submit. */
     connrt_batch_t *(*listener_batch_new)(connrt_listener_t *listener);
 
     /* 1.1: a source operation (no inputs) hands every document emitted so
@@ -239,6 +252,9 @@ struct connrt_operation {
     /* Run one batch. Returns 0 when every input has a result (or, with no
      * inputs, when emitting finished); non-zero means the operation failed
      * as a whole: inputs without a result become failures. */
+    /* Executions of a listen process run on several threads at once, so
+     * a batch operation's execute may be called concurrently on one ctx:
+     * it must serialise what it shares (Produce holds a lock). */
     int (*execute)(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size);
     /* LISTEN only: start fetching and submitting; returns once started. */
     int (*listen_start)(void *ctx, connrt_listener_t *listener, char *errstr, size_t errstr_size);
