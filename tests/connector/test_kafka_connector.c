@@ -1096,10 +1096,12 @@ static void commit_offset__group_refuses__fails_as_a_whole_no_success(void **sta
 }
 
 /* ------------------------------------------------------------------------ */
-/* Declared, not implemented                                                */
+/* Listen outside a listener                                                */
 /* ------------------------------------------------------------------------ */
 
-static void listen__start__fails_not_implemented(void **state)
+/* A listen operation runs only from a listener (connrt run/serve starts
+ * it); started without one, or used as a batch step, it says so. */
+static void listen__without_listener__refused_saying_why(void **state)
 {
     const char *kv[] = {"topic", "t", "consumer_group", "g", NULL};
     char errstr[512] = "";
@@ -1108,7 +1110,11 @@ static void listen__start__fails_not_implemented(void **state)
     (void)state;
     op_open(&op, "listen", kv, NULL);
     assert_int_not_equal(op.def->listen_start(op.ctx, NULL, errstr, sizeof(errstr)), 0);
-    assert_non_null(strstr(errstr, "operation 'listen' is not implemented yet"));
+    assert_non_null(strstr(errstr, "only starts a process"));
+    errstr[0] = '\0';
+    assert_int_not_equal(op.def->execute(op.ctx, NULL, errstr, sizeof(errstr)), 0);
+    assert_non_null(strstr(errstr, "cannot be a connector step"));
+    op.def->listen_stop(op.ctx); /* never started: a no-op */
     op_close(&op);
 }
 
@@ -1143,7 +1149,7 @@ int main(void)
         cmocka_unit_test(commit_offset__tracked_and_json__highest_plus_one_per_partition),
         cmocka_unit_test(commit_offset__partial_tracked_no_body__names_missing_properties),
         cmocka_unit_test(commit_offset__group_refuses__fails_as_a_whole_no_success),
-        cmocka_unit_test(listen__start__fails_not_implemented),
+        cmocka_unit_test(listen__without_listener__refused_saying_why),
         cmocka_unit_test(produce__all_brokers_down__documents_time_out_as_application_errors),
     };
 
