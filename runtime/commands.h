@@ -21,5 +21,6 @@ int connrt_cmd_embedded_cluster(int argc, char **argv);
 int connrt_cmd_test_connection(int argc, char **argv);
 int connrt_cmd_executions(int argc, char **argv);
 int connrt_cmd_browse(int argc, char **argv);
+int connrt_cmd_serve(int argc, char **argv);
 
 #endif

@@ -42,8 +42,11 @@ const struct connrt_property_def connrt_container_property_table[] = {
      "Documents an execution holds in memory at once; larger inputs run in chunks of this size.",
      NULL},
     {"execution.max.concurrent", CONNRT_PROP_INT, 0, "16", NULL, 1, 1024,
-     "Executions of a listener running at once; caps the listen operations' "
-     "max_concurrent_executions.", NULL},
+     "Executions running at once in the container (all listeners together); caps the listen "
+     "operations' max_concurrent_executions.", NULL},
+    {"shutdown.timeout.ms", CONNRT_PROP_DURATION_MS, 0, "60000", NULL, 1, 86400000,
+     "connrt serve: longest drain on SIGTERM (running executions finish, offsets commit) before "
+     "it exits with status 3.", NULL},
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL, NULL},
 };
 
@@ -128,7 +131,7 @@ static long long property_number(const connrt_container_t *c, const char *name,
 }
 
 /* Log lines also go to DIR/logs/connrt.jsonl. */
-static void setup_log_file(const connrt_container_t *c)
+void connrt_container_log_setup(const connrt_container_t *c)
 {
     char path[4096];
     connrt_log_set_format(property_choice(c, "log.format", log_formats) == 1
@@ -182,7 +185,7 @@ connrt_container_t *connrt_container_open(const char *dir, connrt_diagnostics_t 
     connrt_log_level_t level = log_level_from_name(connrt_jprops_get(c->properties, "log.level"));
     connrt_host_set_log_level(level);
     connrt_log_set_level(level);
-    setup_log_file(c);
+    connrt_container_log_setup(c);
     return c;
 }
 

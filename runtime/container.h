@@ -31,6 +31,9 @@ connrt_container_t *connrt_container_open(const char *dir, connrt_diagnostics_t 
 void connrt_container_destroy(connrt_container_t *c);
 
 const char *connrt_container_dir(const connrt_container_t *c); /* borrowed; may be NULL */
+/* Send log lines to this container's logs/connrt.jsonl (and its log
+ * format): done by open; again after closing another container. */
+void connrt_container_log_setup(const connrt_container_t *c);
 connrt_registry_t *connrt_container_registry(connrt_container_t *c);
 const connrt_jprops_t *connrt_container_properties(const connrt_container_t *c);
 

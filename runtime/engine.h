@@ -31,6 +31,10 @@ struct connrt_engine_options {
      * executions of a listener; connrt_output is thread-safe). */
     connrt_output_t *shared_output;
     int quiet; /* no summary line on `report` */
+    /* Listener: executions take a slot of this cap shared with other
+     * listeners (borrowed; NULL: only the listener's own pool limits). */
+    struct connrt_slots *slots;
+    int append_output; /* listener: append to `output` instead of truncating */
 };
 
 struct connrt_engine_counts {

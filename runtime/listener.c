@@ -16,6 +16,7 @@
 #include "batch.h"
 #include "commands.h"
 #include "host.h"
+#include "slots.h"
 
 #define WORKERS_PROPERTY "execution.max.concurrent"
 
@@ -155,12 +156,20 @@ static void *worker_main(void *arg)
         if (l->head == NULL) {
             l->tail = NULL;
         }
+        pthread_mutex_unlock(&l->lock);
+        if (l->opts.slots != NULL) {
+            connrt_slots_acquire(l->opts.slots);
+        }
+        pthread_mutex_lock(&l->lock);
         l->running++;
         if (l->running > l->counts.max_running) {
             l->counts.max_running = l->running;
         }
         pthread_mutex_unlock(&l->lock);
         run_job(l, job);
+        if (l->opts.slots != NULL) {
+            connrt_slots_release(l->opts.slots);
+        }
         pthread_mutex_lock(&l->lock);
     }
     pthread_mutex_unlock(&l->lock);
@@ -267,7 +276,8 @@ static int open_output(connrt_listener_t *l, char *errstr, size_t errstr_size)
         !has_output_step(l->process->error_steps, l->process->nerror_steps)) {
         return 0;
     }
-    l->output = connrt_output_open(l->opts.output, why, sizeof(why));
+    l->output = l->opts.append_output ? connrt_output_open_append(l->opts.output, why, sizeof(why))
+                                      : connrt_output_open(l->opts.output, why, sizeof(why));
     if (l->output == NULL) {
         snprintf(errstr, errstr_size, "--output %s", why);
         return -1;

@@ -17,6 +17,7 @@ static const struct command commands[] = {
     {"run", connrt_cmd_run,
      "run FILES... [--process ID] [--container DIR] [--input PATH|-] "
      "[--input-format lines|jsonl] [--output PATH|-]"},
+    {"serve", connrt_cmd_serve, "serve CONTAINER_DIR"},
     {"validate", connrt_cmd_validate, "validate FILES... [--container DIR]"},
     {"test-connection", connrt_cmd_test_connection,
      "test-connection FILES... --connection ID [--container DIR]"},

@@ -440,7 +440,8 @@ static connrt_output_t *output_new(FILE *fp, int owns_fp, const char *name)
     return out;
 }
 
-connrt_output_t *connrt_output_open(const char *path, char *errstr, size_t errstr_size)
+static connrt_output_t *open_path(const char *path, const char *mode, char *errstr,
+                                  size_t errstr_size)
 {
     if (path == NULL || strcmp(path, "-") == 0) {
         connrt_output_t *out = output_new(stdout, 0, "stdout");
@@ -449,7 +450,7 @@ connrt_output_t *connrt_output_open(const char *path, char *errstr, size_t errst
         }
         return out;
     }
-    FILE *fp = fopen(path, "wb");
+    FILE *fp = fopen(path, mode);
     if (fp == NULL) {
         snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
         return NULL;
@@ -460,6 +461,16 @@ connrt_output_t *connrt_output_open(const char *path, char *errstr, size_t errst
         snprintf(errstr, errstr_size, "out of memory");
     }
     return out;
+}
+
+connrt_output_t *connrt_output_open(const char *path, char *errstr, size_t errstr_size)
+{
+    return open_path(path, "wb", errstr, errstr_size);
+}
+
+connrt_output_t *connrt_output_open_append(const char *path, char *errstr, size_t errstr_size)
+{
+    return open_path(path, "ab", errstr, errstr_size);
 }
 
 connrt_output_t *connrt_output_open_stream(FILE *fp, const char *name)

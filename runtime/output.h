@@ -18,6 +18,9 @@ typedef struct connrt_output connrt_output_t;
  * owned by the caller (close with connrt_output_close), or NULL with
  * "PATH: reason" in errstr. */
 connrt_output_t *connrt_output_open(const char *path, char *errstr, size_t errstr_size);
+/* The same, appending to `path` (created when missing): a long-running
+ * container keeps what earlier runs wrote. */
+connrt_output_t *connrt_output_open_append(const char *path, char *errstr, size_t errstr_size);
 /* A writer on `fp` (borrowed; flushed, never closed). */
 connrt_output_t *connrt_output_open_stream(FILE *fp, const char *name);
 

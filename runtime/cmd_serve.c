@@ -1,0 +1,544 @@
+/*
+ * cmd_serve.c - `connrt serve CONTAINER_DIR`: container mode (DESIGN §7).
+ *
+ * Validates everything in deploy/ (and container.properties) first and
+ * refuses to start while there is any problem, listing them all; then
+ * starts every listen process and runs until SIGTERM or SIGINT, which
+ * drain every listener at once (running executions finish, offsets
+ * commit, groups are left) within shutdown.timeout.ms, exit 0.
+ *
+ * SIGHUP reloads: deploy/ and container.properties are read again; an
+ * invalid set leaves the running one untouched and every problem is
+ * logged; a valid one replaces it: listeners whose process, operations,
+ * connections and container properties are unchanged keep running, the
+ * others drain and start again, removed ones drain, new ones start.
+ * Unchanged listeners keep the container they started with; an old
+ * container is closed once its last listener has stopped.
+ *
+ * A process's <output/> goes to DIR/data/output/PROCESS.jsonl (appended).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../properties/java_properties.h"
+#include "../properties/property.h"
+#include "commands.h"
+#include "container.h"
+#include "deployment.h"
+#include "listener.h"
+#include "slots.h"
+
+#define SERVE_USAGE "usage: connrt serve CONTAINER_DIR\n"
+#define SHUTDOWN_PROPERTY "shutdown.timeout.ms"
+#define SHUTDOWN_DEFAULT_MS 60000
+#define WORKERS_PROPERTY "execution.max.concurrent"
+
+/* One loaded deploy/ set and the container opened for it. */
+struct generation {
+    connrt_container_t *container;
+    connrt_definitions_t *defs;
+    size_t listeners; /* running on it */
+};
+
+struct served {
+    const struct connrt_def_component *process; /* borrowed from gen->defs */
+    struct generation *gen;
+    connrt_listener_t *listener;
+    char *fingerprint; /* owned: what a reload compares */
+    char output[4096];
+    struct connrt_listener_counts counts; /* once stopped */
+};
+
+struct server {
+    const char *dir;
+    connrt_slots_t *slots;
+    struct served *items;
+    size_t count;
+    struct generation *current;
+};
+
+/* ------------------------------------------------------------ fingerprints */
+
+struct text {
+    char *data;
+    size_t len, cap;
+    int failed;
+};
+
+static void text_add(struct text *t, const char *s)
+{
+    size_t n = strlen(s ? s : "(null)") + 1; /* with a separator */
+    if (t->failed) {
+        return;
+    }
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = (t->cap ? t->cap * 2 : 1024) + n;
+        char *grown = realloc(t->data, cap);
+        if (grown == NULL) {
+            t->failed = 1;
+            return;
+        }
+        t->data = grown;
+        t->cap = cap;
+    }
+    memcpy(t->data + t->len, s ? s : "(null)", n - 1);
+    t->data[t->len + n - 1] = '\x1f';
+    t->len += n;
+    t->data[t->len] = '\0';
+}
+
+static void add_component(struct text *t, const connrt_definitions_t *defs, const char *id)
+{
+    const struct connrt_def_component *c = id ? connrt_definitions_find(defs, id) : NULL;
+    if (c == NULL) {
+        text_add(t, "missing");
+        return;
+    }
+    text_add(t, c->id);
+    text_add(t, c->connector);
+    text_add(t, c->connection);
+    text_add(t, c->type);
+    for (size_t i = 0; i < c->nproperties; i++) {
+        text_add(t, c->properties[i].name);
+        text_add(t, c->properties[i].value);
+    }
+    if (c->kind == CONNRT_COMPONENT_OPERATION) {
+        add_component(t, defs, c->connection);
+    }
+}
+
+static void add_steps(struct text *t, const connrt_definitions_t *defs,
+                      const struct connrt_def_step *steps, size_t n)
+{
+    char kind[16];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(kind, sizeof(kind), "step%d", (int)steps[i].kind);
+        text_add(t, kind);
+        add_component(t, defs, steps[i].operation);
+        for (size_t k = 0; k < steps[i].nassignments; k++) {
+            snprintf(kind, sizeof(kind), "src%d", (int)steps[i].assignments[k].source);
+            text_add(t, steps[i].assignments[k].name);
+            text_add(t, kind);
+            text_add(t, steps[i].assignments[k].argument);
+        }
+    }
+}
+
+/* Everything a running listener depends on, as one string (owned), or NULL
+ * on no memory: the process, every operation and connection it uses (after
+ * ${env:} substitution), and the container properties. */
+static char *fingerprint(const struct generation *gen, const struct connrt_def_component *p)
+{
+    struct text t = {0};
+    const connrt_jprops_t *props = connrt_container_properties(gen->container);
+    text_add(&t, p->id);
+    add_steps(&t, gen->defs, p->steps, p->nsteps);
+    text_add(&t, "on-error");
+    add_steps(&t, gen->defs, p->error_steps, p->nerror_steps);
+    for (size_t i = 0; props != NULL && i < connrt_jprops_count(props); i++) {
+        const char *key, *value;
+        int line;
+        connrt_jprops_at(props, i, &key, &value, &line);
+        text_add(&t, key);
+        text_add(&t, value);
+    }
+    if (t.failed) {
+        free(t.data);
+        return NULL;
+    }
+    return t.data;
+}
+
+/* -------------------------------------------------------------- generations */
+
+static long long container_int(connrt_container_t *c, const char *name, long long fallback)
+{
+    const connrt_jprops_t *props = connrt_container_properties(c);
+    const char *text = props ? connrt_jprops_get(props, name) : NULL;
+    long long value;
+    if (text != NULL && connrt_property_parse_int(CONNRT_PROP_DURATION_MS, text, &value) == 0 &&
+        value > 0) {
+        return value;
+    }
+    return fallback;
+}
+
+/* Load and check deploy/ and container.properties. Returns a generation
+ * (owned) or NULL after printing every problem to stderr with `what`. */
+static struct generation *generation_load(const char *dir, const char *what)
+{
+    connrt_diagnostics_t *diag = connrt_diagnostics_new();
+    struct generation *gen = diag ? calloc(1, sizeof(*gen)) : NULL;
+    if (gen == NULL) {
+        fprintf(stderr, "connrt serve: out of memory\n");
+        connrt_diagnostics_destroy(diag);
+        return NULL;
+    }
+    gen->container = connrt_container_open(dir, diag);
+    gen->defs = gen->container ? connrt_deployment_load(NULL, 0, gen->container, diag) : NULL;
+    if (gen->defs == NULL || connrt_diag_count(diag) > 0) {
+        fprintf(stderr, "connrt serve: %s: %zu problem(s) in %s:\n", what,
+                connrt_diag_count(diag), dir);
+        connrt_diag_print(diag, stderr);
+        connrt_container_destroy(gen->container);
+        connrt_definitions_destroy(gen->defs);
+        free(gen);
+        gen = NULL;
+    }
+    connrt_diagnostics_destroy(diag);
+    return gen;
+}
+
+static void generation_release(struct server *s, struct generation *gen)
+{
+    if (gen == NULL || gen->listeners > 0 || gen == s->current) {
+        return;
+    }
+    /* The container borrows components from defs: it goes first. */
+    connrt_container_destroy(gen->container);
+    connrt_definitions_destroy(gen->defs);
+    free(gen);
+    if (s->current != NULL) {
+        /* Closing a container stops its log file: the current one keeps it. */
+        connrt_container_log_setup(s->current->container);
+    }
+}
+
+/* ---------------------------------------------------------------- listeners */
+
+static int has_output(const struct connrt_def_component *p)
+{
+    for (size_t i = 0; i < p->nsteps; i++) {
+        if (p->steps[i].kind == CONNRT_STEP_OUTPUT) {
+            return 1;
+        }
+    }
+    for (size_t i = 0; i < p->nerror_steps; i++) {
+        if (p->error_steps[i].kind == CONNRT_STEP_OUTPUT) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int output_path(const char *dir, const char *process_id, char *path, size_t size)
+{
+    char data[4096];
+    snprintf(data, sizeof(data), "%s/data", dir);
+    mkdir(data, 0750);
+    snprintf(data, sizeof(data), "%s/data/output", dir);
+    if (mkdir(data, 0750) != 0 && errno != EEXIST) {
+        fprintf(stderr, "connrt serve: %s: %s\n", data, strerror(errno));
+        return -1;
+    }
+    int n = snprintf(path, size, "%s/%s.jsonl", data, process_id);
+    if (n < 0 || (size_t)n >= size) {
+        fprintf(stderr, "connrt serve: output path for process '%s' is too long\n", process_id);
+        return -1;
+    }
+    return 0;
+}
+
+static int served_start(struct server *s, struct served *it)
+{
+    char errstr[2048];
+    struct connrt_engine_options opts = {0};
+    opts.slots = s->slots;
+    opts.append_output = 1;
+    if (has_output(it->process)) {
+        if (output_path(s->dir, it->process->id, it->output, sizeof(it->output)) != 0) {
+            return -1;
+        }
+        opts.output = it->output;
+    }
+    it->listener = connrt_listener_start(it->gen->container, it->gen->defs, it->process, &opts,
+                                         errstr, sizeof(errstr));
+    if (it->listener == NULL) {
+        fprintf(stderr, "connrt serve: process '%s': %s\n", it->process->id, errstr);
+        return -1;
+    }
+    it->gen->listeners++;
+    fprintf(stderr, "connrt serve: listener %s started%s%s\n", it->process->id,
+            opts.output ? ", output to " : "", opts.output ? opts.output : "");
+    return 0;
+}
+
+static void *served_stop_thread(void *arg)
+{
+    struct served *it = arg;
+    char errstr[1024];
+    if (connrt_listener_stop(it->listener, &it->counts, errstr, sizeof(errstr)) != 0) {
+        fprintf(stderr, "connrt serve: process '%s': output: %s\n", it->process->id, errstr);
+    }
+    connrt_listener_destroy(it->listener);
+    it->listener = NULL;
+    return NULL;
+}
+
+static void print_counts(const struct served *it)
+{
+    const struct connrt_listener_counts *c = &it->counts;
+    fprintf(stderr,
+            "connrt serve: listener %s stopped: %zu executions (%zu failed and retried), %zu "
+            "documents: %zu success, %zu application errors, %zu failures\n",
+            it->process->id, c->executions, c->failed_executions, c->documents, c->success,
+            c->application_errors, c->failures);
+}
+
+/* Drain the listeners marked in `stop` at once (each waits for its own
+ * executions), then release what they held. */
+static void stop_marked(struct server *s, const unsigned char *stop)
+{
+    pthread_t *threads = calloc(s->count ? s->count : 1, sizeof(*threads));
+    unsigned char *threaded = calloc(s->count ? s->count : 1, 1);
+    for (size_t i = 0; i < s->count; i++) {
+        if (!stop[i] || s->items[i].listener == NULL) {
+            continue;
+        }
+        if (threads != NULL && threaded != NULL &&
+            pthread_create(&threads[i], NULL, served_stop_thread, &s->items[i]) == 0) {
+            threaded[i] = 1;
+        } else {
+            served_stop_thread(&s->items[i]);
+        }
+    }
+    for (size_t i = 0; i < s->count; i++) {
+        if (threaded != NULL && threaded[i]) {
+            pthread_join(threads[i], NULL);
+        }
+    }
+    for (size_t i = 0; i < s->count; i++) {
+        if (stop[i]) {
+            print_counts(&s->items[i]);
+            s->items[i].gen->listeners--;
+            generation_release(s, s->items[i].gen);
+        }
+    }
+    free(threads);
+    free(threaded);
+}
+
+/* Keep only the items not marked. */
+static void forget_marked(struct server *s, const unsigned char *stop)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < s->count; i++) {
+        if (stop[i]) {
+            free(s->items[i].fingerprint);
+        } else {
+            s->items[keep++] = s->items[i];
+        }
+    }
+    s->count = keep;
+}
+
+static const struct served *find_served(const struct server *s, const char *process_id)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        if (strcmp(s->items[i].process->id, process_id) == 0) {
+            return &s->items[i];
+        }
+    }
+    return NULL;
+}
+
+/* Start every listen process of `gen` that is not running already.
+ * Returns the number that failed to start. */
+static size_t start_new(struct server *s, struct generation *gen)
+{
+    size_t failed = 0;
+    for (size_t i = 0; i < connrt_definitions_count(gen->defs); i++) {
+        const struct connrt_def_component *p = connrt_definitions_at(gen->defs, i);
+        if (p->kind != CONNRT_COMPONENT_PROCESS || find_served(s, p->id) != NULL) {
+            continue;
+        }
+        if (!connrt_listener_starts(gen->container, gen->defs, p)) {
+            fprintf(stderr, "connrt serve: process '%s' does not start with a listen operation: "
+                    "not served (run it with `connrt run`)\n", p->id);
+            continue;
+        }
+        struct served *grown = realloc(s->items, (s->count + 1) * sizeof(*grown));
+        if (grown == NULL) {
+            failed++;
+            continue;
+        }
+        s->items = grown;
+        struct served *it = &s->items[s->count];
+        memset(it, 0, sizeof(*it));
+        it->process = p;
+        it->gen = gen;
+        it->fingerprint = fingerprint(gen, p);
+        if (it->fingerprint == NULL || served_start(s, it) != 0) {
+            free(it->fingerprint);
+            failed++;
+            continue;
+        }
+        s->count++;
+    }
+    return failed;
+}
+
+/* ------------------------------------------------------------------- reload */
+
+static void reload(struct server *s)
+{
+    fprintf(stderr, "connrt serve: SIGHUP: reloading %s\n", s->dir);
+    struct generation *gen = generation_load(s->dir, "reload refused, still running the old set");
+    if (gen == NULL) {
+        return;
+    }
+    unsigned char *stop = calloc(s->count ? s->count : 1, 1);
+    if (stop == NULL) {
+        fprintf(stderr, "connrt serve: reload: out of memory\n");
+        connrt_container_destroy(gen->container);
+        connrt_definitions_destroy(gen->defs);
+        free(gen);
+        return;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < s->count; i++) {
+        const struct connrt_def_component *p = connrt_definitions_find(gen->defs,
+                                                                      s->items[i].process->id);
+        char *fp = p && p->kind == CONNRT_COMPONENT_PROCESS ? fingerprint(gen, p) : NULL;
+        stop[i] = fp == NULL || strcmp(fp, s->items[i].fingerprint) != 0;
+        kept += stop[i] ? 0 : 1;
+        free(fp);
+    }
+    struct generation *old = s->current;
+    s->current = gen;
+    connrt_slots_set_limit(s->slots, (size_t)container_int(gen->container, WORKERS_PROPERTY,
+                                                           CONNRT_LISTENER_DEFAULT_WORKERS));
+    stop_marked(s, stop);
+    forget_marked(s, stop);
+    generation_release(s, old);
+    size_t before = s->count;
+    size_t failed = start_new(s, gen);
+    fprintf(stderr, "connrt serve: reloaded: %zu listener(s) unchanged, %zu started, %zu failed "
+            "to start\n", kept, s->count - before, failed);
+    free(stop);
+    generation_release(s, gen);
+}
+
+/* ----------------------------------------------------------------- shutdown */
+
+struct watchdog {
+    pthread_mutex_t lock;
+    pthread_cond_t done_cond;
+    int done;
+    long long timeout_ms;
+};
+
+/* A drain stuck on a hung execution still ends: what it did not commit is
+ * read again by the next member. */
+static void *watchdog_main(void *arg)
+{
+    struct watchdog *w = arg;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(w->timeout_ms / 1000);
+    until.tv_nsec += (long)(w->timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&w->lock);
+    while (!w->done) {
+        if (pthread_cond_timedwait(&w->done_cond, &w->lock, &until) == ETIMEDOUT) {
+            fprintf(stderr, "connrt serve: the drain did not finish within %s=%lld ms: exiting "
+                    "(uncommitted messages are read again)\n", SHUTDOWN_PROPERTY, w->timeout_ms);
+            _exit(CONNRT_EXIT_FAILURE);
+        }
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+static void shutdown_all(struct server *s)
+{
+    struct watchdog w = {.timeout_ms = container_int(s->current->container, SHUTDOWN_PROPERTY,
+                                                     SHUTDOWN_DEFAULT_MS)};
+    pthread_t thread;
+    pthread_mutex_init(&w.lock, NULL);
+    pthread_cond_init(&w.done_cond, NULL);
+    int watching = pthread_create(&thread, NULL, watchdog_main, &w) == 0;
+    unsigned char *stop = calloc(s->count ? s->count : 1, 1);
+    if (stop != NULL) {
+        memset(stop, 1, s->count);
+        stop_marked(s, stop);
+        forget_marked(s, stop);
+    }
+    free(stop);
+    if (watching) {
+        pthread_mutex_lock(&w.lock);
+        w.done = 1;
+        pthread_cond_signal(&w.done_cond);
+        pthread_mutex_unlock(&w.lock);
+        pthread_join(thread, NULL);
+    }
+    pthread_mutex_destroy(&w.lock);
+    pthread_cond_destroy(&w.done_cond);
+}
+
+/* ---------------------------------------------------------------------- run */
+
+int connrt_cmd_serve(int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-') {
+        if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+            printf(SERVE_USAGE);
+            return CONNRT_EXIT_OK;
+        }
+        fprintf(stderr, "connrt serve: one container directory expected\n" SERVE_USAGE);
+        return CONNRT_EXIT_USAGE;
+    }
+    sigset_t signals;
+    int sig = 0;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
+    /* Before any thread starts, so that only sigwait below receives them. */
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+
+    struct server s = {.dir = argv[1]};
+    s.current = generation_load(s.dir, "not started");
+    if (s.current == NULL) {
+        return CONNRT_EXIT_USAGE;
+    }
+    s.slots = connrt_slots_new((size_t)container_int(s.current->container, WORKERS_PROPERTY,
+                                                     CONNRT_LISTENER_DEFAULT_WORKERS));
+    size_t failed = s.slots ? start_new(&s, s.current) : 1;
+    int status = CONNRT_EXIT_OK;
+    if (failed > 0 || s.count == 0) {
+        fprintf(stderr, "connrt serve: %s\n",
+                failed > 0 ? "not every listener could start: stopping"
+                           : "deploy/ holds no listen process: nothing to serve");
+        status = failed > 0 ? CONNRT_EXIT_FAILURE : CONNRT_EXIT_USAGE;
+    } else {
+        fprintf(stderr, "connrt serve: serving %zu listener(s) from %s (pid %ld); SIGTERM or "
+                "SIGINT drains and stops, SIGHUP reloads\n", s.count, s.dir, (long)getpid());
+        while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+            reload(&s);
+        }
+        fprintf(stderr, "connrt serve: %s received, draining\n",
+                sig == SIGINT ? "SIGINT" : "SIGTERM");
+    }
+    shutdown_all(&s);
+    if (s.slots != NULL && status == CONNRT_EXIT_OK) {
+        fprintf(stderr, "connrt serve: stopped; at most %zu executions ran at once\n",
+                connrt_slots_max_taken(s.slots));
+    }
+    struct generation *last = s.current;
+    s.current = NULL;
+    generation_release(&s, last);
+    connrt_slots_destroy(s.slots);
+    free(s.items);
+    return status;
+}

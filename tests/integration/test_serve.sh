@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# connrt serve CONTAINER_DIR: refuses a broken deploy/ listing every
+# problem; serves every listen process with the container's cap on
+# concurrent executions; SIGHUP reloads (changed listeners restart,
+# unchanged ones keep running, an invalid set is refused and logged);
+# SIGTERM drains and exits 0; a drain longer than shutdown.timeout.ms exits 3.
+. "$(dirname "$0")/lib.sh"
+need kcat
+need sqlite3
+"$PYTHON3" -c 'import kafka' 2>/dev/null || skip "python3-kafka not installed"
+KCHECK="$PYTHON3 $(dirname "$0")/kafka_check.py"
+
+start_cluster --topic a:4 --topic b:4 --topic slow:1 --topic sink:1
+produce_json() { # produce_json TOPIC FROM TO
+    seq "$2" "$3" | awk '{printf "k%d:{\"n\":%d}\n", $1 % 211, $1}' | kcat -P -b "$BOOTSTRAP" -t "$1" -K:
+}
+caught_up() { $KCHECK "$BOOTSTRAP" caught-up "$1" "$2"; }
+listeners_xml() { # listeners_xml BATCH_SIZE_OF_A > FILE
+    cat <<XML
+<connrt xmlns="urn:connrt:definitions:1">
+  <connection id="kafka" connector="kafka">
+    <property name="bootstrap_servers">\${env:BOOTSTRAP}</property>
+  </connection>
+  <operation id="listen-a" connection="kafka" type="listen">
+    <property name="topic">a</property>
+    <property name="consumer_group">g-a</property>
+    <property name="batch_size">$1</property>
+    <property name="batch_wait_ms">20</property>
+    <property name="max_concurrent_executions">4</property>
+  </operation>
+  <operation id="listen-b" connection="kafka" type="listen">
+    <property name="topic">b</property>
+    <property name="consumer_group">g-b</property>
+    <property name="batch_size">100</property>
+    <property name="batch_wait_ms">20</property>
+    <property name="max_concurrent_executions">4</property>
+  </operation>
+  <process id="pa"><start operation="listen-a"/><output/></process>
+  <process id="pb"><start operation="listen-b"/><output/></process>
+</connrt>
+XML
+}
+distinct_docs() { cat "$@" | jsonl /dev/stdin 'str(len(docs)) + " " + str(len({(d["partition"], d["offset"]) for d in docs}))'; }
+
+# --- a broken deploy/: nothing starts, every problem is listed
+mkdir -p "$TMP/broken/deploy"
+listeners_xml 100 | sed 's/batch_size">100/batch_sise">100/' > "$TMP/broken/deploy/a.xml"
+echo '<connrt xmlns="urn:connrt:definitions:1"><process id="x"><start operation="nope"/></process>' \
+    > "$TMP/broken/deploy/b.xml"
+run_connrt st serve "$TMP/broken"
+check "broken deploy/: serve exits 2" test "$st" -eq 2
+check "broken deploy/: the misspelt property is named with file:line" \
+    grep -q "a.xml:[0-9]*: operation 'listen-b': unknown property 'batch_sise'" "$TMP/err"
+check "broken deploy/: the malformed file is named too" grep -q "b.xml:[0-9]*:" "$TMP/err"
+check "broken deploy/: nothing was started" test ! -d "$TMP/broken/data/output"
+
+# --- a deploy/ without listeners has nothing to serve
+mkdir -p "$TMP/batch/deploy"
+cp "$top_srcdir/samples/quickstart/deploy/orders.xml" "$TMP/batch/deploy/"
+sed -i '/<process id="watch-orders">/,/<\/process>/d' "$TMP/batch/deploy/orders.xml"
+KAFKA_BOOTSTRAP=$BOOTSTRAP run_connrt st serve "$TMP/batch"
+check "no listen process: serve exits 2 saying there is nothing to serve" \
+    eval 'test "$st" -eq 2 && grep -q "holds no listen process" "$TMP/err"'
+
+# --- two listeners asking for 4 executions each; the container allows 2
+mkdir -p "$TMP/c/deploy"
+listeners_xml 100 > "$TMP/c/deploy/listeners.xml"
+echo "execution.max.concurrent=2" > "$TMP/c/container.properties"
+produce_json a 1 10000
+produce_json b 1 10000
+start_bg serve serve "$TMP/c"
+check "serve starts both listeners" wait_until 60 grep -q "serving 2 listener(s)" "$TMP/serve.err"
+check "both listeners process their 10,000 messages" \
+    wait_until 90 eval 'caught_up g-a a && caught_up g-b b'
+check "each listener's output is in data/output/PROCESS.jsonl" \
+    test "$(distinct_docs "$TMP/c/data/output/pa.jsonl")" = "10000 10000" -a \
+         "$(distinct_docs "$TMP/c/data/output/pb.jsonl")" = "10000 10000"
+
+# --- SIGHUP with pa changed: pa drains and restarts, pb keeps running
+listeners_xml 50 > "$TMP/c/deploy/listeners.xml"
+kill -HUP "$serve_PID"
+check "reload: one listener unchanged, one restarted" \
+    wait_until 60 grep -q "reloaded: 1 listener(s) unchanged, 1 started, 0 failed" "$TMP/serve.err"
+check "reload: only pa was stopped" \
+    test "$(grep -c 'listener pa stopped' "$TMP/serve.err")-$(grep -c 'listener pb stopped' "$TMP/serve.err")" = "1-0"
+produce_json a 10001 15000
+produce_json b 10001 15000
+check "after the reload both listeners take the new messages" \
+    wait_until 90 eval 'caught_up g-a a && caught_up g-b b'
+check "pa restarted where it had committed: every message once" \
+    test "$(distinct_docs "$TMP/c/data/output/pa.jsonl")" = "15000 15000"
+
+# --- SIGHUP with an invalid set: refused, every problem logged, still serving
+echo '<connrt xmlns="urn:connrt:definitions:1"><bogus/></connrt>' > "$TMP/c/deploy/zz-bad.xml"
+kill -HUP "$serve_PID"
+check "invalid reload: refused, naming the file and line" \
+    wait_until 60 grep -q "zz-bad.xml:1:" "$TMP/serve.err"
+check "invalid reload: the running set is kept" grep -q "reload refused, still running the old set" "$TMP/serve.err"
+produce_json b 15001 16000
+check "invalid reload: listeners still process new messages" wait_until 60 caught_up g-b b
+rm "$TMP/c/deploy/zz-bad.xml"
+
+# --- SIGTERM drains: exit 0, everything committed, the cap held
+stop_bg serve TERM
+check "SIGTERM: serve exits 0" test "$serve_STATUS" -eq 0
+check "SIGTERM: both listeners stopped with their counts" \
+    eval 'grep -q "listener pa stopped" "$TMP/serve.err" && test "$(grep -c "listener pb stopped" "$TMP/serve.err")" -eq 1'
+check "SIGTERM: everything processed is committed" eval 'caught_up g-a a && caught_up g-b b'
+check "the container's cap held: at most 2 executions at once, both listeners together" \
+    grep -q "at most 2 executions ran at once" "$TMP/serve.err"
+check "every execution is in the container's history" \
+    test "$(sqlite3 "$TMP/c/data/history.db" "SELECT COUNT(*) FROM executions WHERE status='running'")" = 0
+
+# --- a drain that cannot finish within shutdown.timeout.ms exits 3
+mkdir -p "$TMP/hung/deploy"
+cat > "$TMP/hung/deploy/relay.xml" <<'XML'
+<connrt xmlns="urn:connrt:definitions:1">
+  <connection id="kafka" connector="kafka">
+    <property name="bootstrap_servers">${env:BOOTSTRAP}</property>
+  </connection>
+  <operation id="listen-slow" connection="kafka" type="listen">
+    <property name="topic">slow</property>
+    <property name="consumer_group">g-slow</property>
+  </operation>
+  <operation id="send" connection="kafka" type="produce">
+    <property name="topic">sink</property>
+    <property name="message_timeout_ms">60000</property>
+  </operation>
+  <process id="relay">
+    <start operation="listen-slow"/>
+    <set-properties><property name="connector.kafka.topic" value="sink"/></set-properties>
+    <connector operation="send"/>
+  </process>
+</connrt>
+XML
+echo "shutdown.timeout.ms=1000" > "$TMP/hung/container.properties"
+produce_json slow 1 5
+# Every produce request now fails with a retriable error: the relay's
+# produce step keeps retrying, and its execution runs for a minute.
+cluster_cmd "error Produce 1000 NOT_ENOUGH_REPLICAS"
+start_bg hung serve "$TMP/hung"
+running_execution() {
+    [ "$(sqlite3 "$TMP/hung/data/history.db" "SELECT COUNT(*) FROM executions WHERE status='running'" 2>/dev/null)" = 1 ]
+}
+check "hung: an execution is running" wait_until 60 running_execution
+stop_started=$SECONDS
+stop_bg hung TERM
+check "hung: serve exits 3 when the drain outlasts shutdown.timeout.ms" test "$hung_STATUS" -eq 3
+check "hung: it says so" grep -q "the drain did not finish within shutdown.timeout.ms=1000 ms" "$TMP/hung.err"
+check "hung: it did not wait for the execution's minute" test $((SECONDS - stop_started)) -lt 30
+check "hung: nothing was committed for the unfinished batch" \
+    test "$($KCHECK "$BOOTSTRAP" committed g-slow slow)" = '{"0": null}'
+
+finish
