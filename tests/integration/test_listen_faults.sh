@@ -10,7 +10,8 @@ need kcat
 "$PYTHON3" -c 'import kafka' 2>/dev/null || skip "python3-kafka not installed"
 KCHECK="$PYTHON3 $(dirname "$0")/kafka_check.py"
 
-start_cluster --topic in:4 --topic out:4 --topic poison:4 --topic dead:1 --topic stuck:1
+start_cluster --topic in:4 --topic out:4 --topic poison:4 --topic dead:1 --topic stuck:1 \
+    --topic handled:1
 mkdir -p "$TMP/c/deploy"
 cat > "$TMP/c/deploy/defs.xml" <<'XML'
 <connrt xmlns="urn:connrt:definitions:1">
@@ -45,6 +46,18 @@ cat > "$TMP/c/deploy/defs.xml" <<'XML'
     <property name="batch_wait_ms">50</property>
     <property name="retry_backoff_ms">50</property>
   </operation>
+  <operation id="listen-handled" connection="kafka" type="listen">
+    <property name="topic">handled</property>
+    <property name="consumer_group">g-handled</property>
+    <property name="batch_size">10</property>
+    <property name="batch_wait_ms">50</property>
+  </operation>
+  <process id="parse-handled">
+    <start operation="listen-handled"/>
+    <set-properties><property name="customer" json-pointer="/n"/></set-properties>
+    <output/>
+    <on-error><output/></on-error>
+  </process>
   <process id="relay">
     <start operation="listen-in"/>
     <!-- Listen stamps connector.kafka.topic=in, which would override send-out's topic -->
@@ -105,6 +118,20 @@ check "stuck: nothing past the poison message was processed (order holds in the 
     test "$(jsonl "$TMP/stuck.jsonl" 'max(d["offset"] for d in docs)')" = 30
 check "stuck: the poison message is reported as an application error each attempt" \
     test "$(jsonl "$TMP/stuck.jsonl" 'all("is not JSON" in d["error"] for d in docs if d["offset"]==30) and sum(d["offset"]==30 for d in docs) >= 4')" = True
+
+# --- the same poison where the process has <on-error>: the error is
+# handled, so the batch succeeds and is committed, with no retry
+produce_json handled 1 30
+echo 'kp:not json' | kcat -P -b "$BOOTSTRAP" -t handled -K:
+produce_json handled 31 60
+start_bg handled run --container "$TMP/c" --process parse-handled --output "$TMP/handled.jsonl"
+check "on-error: the listener commits past the poison message" \
+    wait_until 60 caught_up g-handled handled
+stop_bg handled TERM
+check "on-error: exits 0, no execution failed" \
+    eval 'test "$handled_STATUS" -eq 0 && grep -q "(0 failed and retried)" "$TMP/handled.err"'
+check "on-error: the poison message went through <on-error> once, the 60 others succeeded" \
+    test "$(jsonl "$TMP/handled.jsonl" 'str(sum(d["outcome"]=="application_error" for d in docs)) + " " + str(sum(d["outcome"]=="success" for d in docs))')" = "1 60"
 
 # --- the same poison with max_retries=3 and a dead-letter topic
 produce_json poison 1 10000
