@@ -21,6 +21,7 @@ static const struct connrt_operation kafka_operations[] = {
         .open = kafka_produce_open,
         .execute = kafka_produce_execute,
         .close = kafka_produce_close,
+        .metrics = kafka_produce_metrics,
     },
     {
         .type = "consume",
@@ -60,6 +61,7 @@ static const struct connrt_operation kafka_operations[] = {
         .listen_start = kafka_listen_start,
         .listen_stop = kafka_listen_stop,
         .close = kafka_listen_close,
+        .metrics = kafka_listen_metrics,
     },
     {.type = NULL},
 };

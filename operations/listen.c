@@ -129,21 +129,28 @@ static struct listen_partition *part_find(struct kafka_listen *l, const char *to
 static struct listen_partition *part_add(struct kafka_listen *l, const char *topic,
                                          int32_t partition)
 {
-    struct listen_partition **grown = realloc(l->parts, (l->nparts + 1) * sizeof(*grown));
     struct listen_partition *p = calloc(1, sizeof(*p));
-    if (grown != NULL) {
-        l->parts = grown;
-    }
-    if (grown == NULL || p == NULL || (p->topic = strdup(topic)) == NULL) {
+    if (p == NULL || (p->topic = strdup(topic)) == NULL) {
         free(p);
         return NULL;
     }
+    /* The array changes under the lock: metrics read it from another thread. */
+    pthread_mutex_lock(&l->lock);
+    struct listen_partition **grown = realloc(l->parts, (l->nparts + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        pthread_mutex_unlock(&l->lock);
+        free(p->topic);
+        free(p);
+        return NULL;
+    }
+    l->parts = grown;
     p->l = l;
     p->partition = partition;
     p->isolate_end = -1;
     p->commit_next = -1;
     p->commit_sent = -1;
     l->parts[l->nparts++] = p;
+    pthread_mutex_unlock(&l->lock);
     return p;
 }
 
@@ -473,7 +480,9 @@ static void execution_done(void *opaque, connrt_execution_outcome_t outcome)
 static void batch_succeeded(struct kafka_listen *l, struct listen_partition *p)
 {
     const rd_kafka_message_t *last = part_at(p, p->batch_len - 1);
+    pthread_mutex_lock(&l->lock);
     p->commit_next = last->offset + 1;
+    pthread_mutex_unlock(&l->lock);
     if (p->isolate_end >= 0 && last->offset >= p->isolate_end) {
         p->isolate_end = -1;
     }
@@ -730,6 +739,7 @@ static void partitions_revoked(struct kafka_listen *l,
         }
     }
     size_t keep = 0;
+    pthread_mutex_lock(&l->lock);
     for (size_t i = 0; i < l->nparts; i++) {
         if (l->parts[i]->revoked) {
             part_free(l->parts[i]);
@@ -738,6 +748,7 @@ static void partitions_revoked(struct kafka_listen *l,
         }
     }
     l->nparts = keep;
+    pthread_mutex_unlock(&l->lock);
     l->next_part = 0;
 }
 
@@ -1020,22 +1031,25 @@ static int consumer_start(struct kafka_listen *l, char *errstr, size_t errstr_si
 
 static void clients_destroy(struct kafka_listen *l)
 {
+    pthread_mutex_lock(&l->lock);
     for (size_t i = 0; i < l->nparts; i++) {
         part_free(l->parts[i]);
     }
     free(l->parts);
     l->parts = NULL;
     l->nparts = 0;
+    rd_kafka_t *rk = l->rk;
+    l->rk = NULL; /* metrics stop asking it */
+    pthread_mutex_unlock(&l->lock);
     if (l->queue != NULL) {
         pthread_mutex_lock(&l->lock);
         rd_kafka_queue_destroy(l->queue);
         l->queue = NULL;
         pthread_mutex_unlock(&l->lock);
     }
-    if (l->rk != NULL) {
-        kafka_security_forget_client(l->rk);
-        rd_kafka_destroy(l->rk);
-        l->rk = NULL;
+    if (rk != NULL) {
+        kafka_security_forget_client(rk);
+        rd_kafka_destroy(rk);
     }
     if (l->dlq != NULL) {
         kafka_security_forget_client(l->dlq);
@@ -1084,6 +1098,35 @@ void kafka_listen_stop(void *ctx)
      * callback, on this thread now that the loop has ended. */
     rd_kafka_consumer_close(l->rk);
     clients_destroy(l);
+}
+
+void kafka_listen_metrics(void *ctx,
+                          void (*sample)(void *opaque, const char *name, const char *labels,
+                                         double value),
+                          void *opaque)
+{
+    struct kafka_listen *l = ctx;
+    char labels[700];
+    if (!l->lock_ready) {
+        return;
+    }
+    pthread_mutex_lock(&l->lock);
+    for (size_t i = 0; l->rk != NULL && i < l->nparts; i++) {
+        const struct listen_partition *p = l->parts[i];
+        int64_t low = -1, high = -1;
+        snprintf(labels, sizeof(labels), "topic=\"%s\",partition=\"%d\"", p->topic,
+                 (int)p->partition);
+        sample(opaque, "connrt_listen_buffered_messages", labels, (double)p->count);
+        /* Cached from fetch responses: no request to the cluster here. */
+        if (p->commit_next >= 0 &&
+            rd_kafka_get_watermark_offsets(l->rk, p->topic, p->partition, &low, &high) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR &&
+            high >= 0) {
+            sample(opaque, "connrt_consumer_lag", labels,
+                   (double)(high > p->commit_next ? high - p->commit_next : 0));
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
 }
 
 /* A listen operation only starts processes; as a batch step it fails. */

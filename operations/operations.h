@@ -64,6 +64,8 @@ struct kafka_produce {
     int64_t *created;    /* per input: its message's create time (ms) */
     size_t outstanding;  /* produced, no report yet */
     int warned_source_topic; /* see warn_source_topic */
+    _Atomic long long delivered;      /* for metrics */
+    _Atomic long long latency_ms_sum; /* created -> delivery report, summed */
 };
 
 extern const struct connrt_property_def kafka_produce_properties[];
@@ -72,6 +74,10 @@ int kafka_produce_open(void *ctx, const struct connrt_host *host, void *connecti
                        char *errstr, size_t errstr_size);
 int kafka_produce_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size);
 void kafka_produce_close(void *ctx);
+void kafka_produce_metrics(void *ctx,
+                           void (*sample)(void *opaque, const char *name, const char *labels,
+                                          double value),
+                           void *opaque);
 
 /* ------------------------------------------------------------------------ */
 /* Consume                                                                  */
@@ -201,6 +207,12 @@ int kafka_listen_start(void *ctx, connrt_listener_t *listener, char *errstr,
                        size_t errstr_size);
 /* Stop fetching, wait for running executions, commit, leave the group. */
 void kafka_listen_stop(void *ctx);
+/* Lag (high watermark - committed offset) and buffered messages per
+ * assigned partition. */
+void kafka_listen_metrics(void *ctx,
+                          void (*sample)(void *opaque, const char *name, const char *labels,
+                                         double value),
+                          void *opaque);
 void kafka_listen_close(void *ctx);
 
 /* ------------------------------------------------------------------------ */

@@ -3,6 +3,7 @@
  * one result per document from its own delivery report.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +153,8 @@ static void delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *o
         return;
     }
     host->batch_succeed(p->batch, i);
+    atomic_fetch_add(&p->delivered, 1);
+    atomic_fetch_add(&p->latency_ms_sum, kafka_wall_ms() - p->created[i]);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -620,4 +623,18 @@ void kafka_produce_close(void *ctx)
         pthread_mutex_destroy(&p->lock);
         p->lock_ready = 0;
     }
+}
+
+/* /metrics: delivered messages and their produce-to-acknowledgement time. */
+void kafka_produce_metrics(void *ctx,
+                           void (*sample)(void *opaque, const char *name, const char *labels,
+                                          double value),
+                           void *opaque)
+{
+    struct kafka_produce *p = ctx;
+    sample(opaque, "connrt_produce_delivered_total", "", (double)atomic_load(&p->delivered));
+    sample(opaque, "connrt_produce_latency_seconds_count", "",
+           (double)atomic_load(&p->delivered));
+    sample(opaque, "connrt_produce_latency_seconds_sum", "",
+           (double)atomic_load(&p->latency_ms_sum) / 1000.0);
 }

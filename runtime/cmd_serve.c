@@ -33,12 +33,15 @@
 #include "container.h"
 #include "deployment.h"
 #include "listener.h"
+#include "metrics_http.h"
+#include "plugin_loader.h"
 #include "slots.h"
 
 #define SERVE_USAGE "usage: connrt serve CONTAINER_DIR\n"
 #define SHUTDOWN_PROPERTY "shutdown.timeout.ms"
 #define SHUTDOWN_DEFAULT_MS 60000
 #define WORKERS_PROPERTY "execution.max.concurrent"
+#define METRICS_PORT_PROPERTY "metrics.port"
 
 /* One loaded deploy/ set and the container opened for it. */
 struct generation {
@@ -54,14 +57,20 @@ struct served {
     char *fingerprint; /* owned: what a reload compares */
     char output[4096];
     struct connrt_listener_counts counts; /* once stopped */
+    pthread_mutex_t *server_lock;         /* struct server's */
 };
 
 struct server {
     const char *dir;
     connrt_slots_t *slots;
+    /* items, count, generations and `draining` change under the lock: the
+     * HTTP thread reads them for /metrics and /health. */
+    pthread_mutex_t lock;
     struct served *items;
     size_t count;
     struct generation *current;
+    int draining;
+    connrt_metrics_http_t *http;
 };
 
 /* ------------------------------------------------------------ fingerprints */
@@ -277,8 +286,10 @@ static void *served_stop_thread(void *arg)
     if (connrt_listener_stop(it->listener, &it->counts, errstr, sizeof(errstr)) != 0) {
         fprintf(stderr, "connrt serve: process '%s': output: %s\n", it->process->id, errstr);
     }
+    pthread_mutex_lock(it->server_lock);
     connrt_listener_destroy(it->listener);
     it->listener = NULL;
+    pthread_mutex_unlock(it->server_lock);
     return NULL;
 }
 
@@ -314,6 +325,7 @@ static void stop_marked(struct server *s, const unsigned char *stop)
             pthread_join(threads[i], NULL);
         }
     }
+    pthread_mutex_lock(&s->lock);
     for (size_t i = 0; i < s->count; i++) {
         if (stop[i]) {
             print_counts(&s->items[i]);
@@ -321,6 +333,7 @@ static void stop_marked(struct server *s, const unsigned char *stop)
             generation_release(s, s->items[i].gen);
         }
     }
+    pthread_mutex_unlock(&s->lock);
     free(threads);
     free(threaded);
 }
@@ -328,6 +341,7 @@ static void stop_marked(struct server *s, const unsigned char *stop)
 /* Keep only the items not marked. */
 static void forget_marked(struct server *s, const unsigned char *stop)
 {
+    pthread_mutex_lock(&s->lock);
     size_t keep = 0;
     for (size_t i = 0; i < s->count; i++) {
         if (stop[i]) {
@@ -337,6 +351,7 @@ static void forget_marked(struct server *s, const unsigned char *stop)
         }
     }
     s->count = keep;
+    pthread_mutex_unlock(&s->lock);
 }
 
 static const struct served *find_served(const struct server *s, const char *process_id)
@@ -364,14 +379,19 @@ static size_t start_new(struct server *s, struct generation *gen)
                     "not served (run it with `connrt run`)\n", p->id);
             continue;
         }
+        pthread_mutex_lock(&s->lock);
         struct served *grown = realloc(s->items, (s->count + 1) * sizeof(*grown));
+        if (grown != NULL) {
+            s->items = grown;
+        }
+        pthread_mutex_unlock(&s->lock);
         if (grown == NULL) {
             failed++;
             continue;
         }
-        s->items = grown;
         struct served *it = &s->items[s->count];
         memset(it, 0, sizeof(*it));
+        it->server_lock = &s->lock;
         it->process = p;
         it->gen = gen;
         it->fingerprint = fingerprint(gen, p);
@@ -380,9 +400,114 @@ static size_t start_new(struct server *s, struct generation *gen)
             failed++;
             continue;
         }
+        pthread_mutex_lock(&s->lock);
         s->count++;
+        pthread_mutex_unlock(&s->lock);
     }
     return failed;
+}
+
+/* ------------------------------------------------------------------ metrics */
+
+static int health_page(void *opaque, connrt_page_t *page)
+{
+    struct server *s = opaque;
+    pthread_mutex_lock(&s->lock);
+    size_t running = 0;
+    for (size_t i = 0; i < s->count; i++) {
+        running += s->items[i].listener != NULL ? 1 : 0;
+    }
+    int draining = s->draining;
+    pthread_mutex_unlock(&s->lock);
+    connrt_page_printf(page, "{\"status\":\"%s\",\"listeners\":%zu}\n",
+                       draining ? "draining" : "serving", running);
+    return draining ? 503 : 200;
+}
+
+struct sample_ctx {
+    connrt_page_t *page;
+    const char *process, *operation;
+};
+
+static void plugin_sample(void *opaque, const char *name, const char *labels, double value)
+{
+    const struct sample_ctx *x = opaque;
+    connrt_page_printf(x->page, "%s{process=\"%s\",operation=\"%s\"%s%s} %.17g\n", name,
+                       x->process, x->operation, labels[0] ? "," : "", labels, value);
+}
+
+/* The metrics the operations of one served process report themselves. */
+static void operation_samples(const struct served *it, connrt_page_t *page)
+{
+    const struct connrt_def_component *p = it->process;
+    for (size_t i = 0; i < p->nsteps; i++) {
+        struct connrt_open_operation *op;
+        char errstr[256];
+        if (p->steps[i].operation == NULL ||
+            connrt_container_operation(it->gen->container, it->gen->defs,
+                                       p->steps[i].operation, &op, errstr,
+                                       sizeof(errstr)) != 0) {
+            continue;
+        }
+        connrt_metrics_fn fn = connrt_operation_metrics(op->connector, op->op);
+        struct sample_ctx x = {page, p->id, p->steps[i].operation};
+        if (fn != NULL) {
+            fn(op->ctx, plugin_sample, &x);
+        }
+    }
+}
+
+static void metrics_page(void *opaque, connrt_page_t *page)
+{
+    struct server *s = opaque;
+    static const char *const outcomes[] = {"success", "application_error", "failure"};
+    connrt_page_printf(page,
+                       "# HELP connrt_documents_total Documents of served executions by outcome.\n"
+                       "# TYPE connrt_documents_total counter\n"
+                       "# HELP connrt_executions_total Executions by outcome (failed ones are "
+                       "retried).\n"
+                       "# TYPE connrt_executions_total counter\n"
+                       "# HELP connrt_executions_running Executions running now.\n"
+                       "# TYPE connrt_executions_running gauge\n");
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->count; i++) {
+        const struct served *it = &s->items[i];
+        struct connrt_listener_counts c;
+        size_t running;
+        if (it->listener == NULL) {
+            continue;
+        }
+        connrt_listener_counts_now(it->listener, &c, &running);
+        const size_t by_outcome[] = {c.success, c.application_errors, c.failures};
+        for (size_t k = 0; k < 3; k++) {
+            connrt_page_printf(page, "connrt_documents_total{process=\"%s\",outcome=\"%s\"} %zu\n",
+                               it->process->id, outcomes[k], by_outcome[k]);
+        }
+        connrt_page_printf(page,
+                           "connrt_executions_total{process=\"%s\",outcome=\"succeeded\"} %zu\n"
+                           "connrt_executions_total{process=\"%s\",outcome=\"failed\"} %zu\n"
+                           "connrt_executions_running{process=\"%s\"} %zu\n",
+                           it->process->id, c.executions - c.failed_executions, it->process->id,
+                           c.failed_executions, it->process->id, running);
+        operation_samples(it, page);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void metrics_start(struct server *s)
+{
+    char errstr[256];
+    long long port = container_int(s->current->container, METRICS_PORT_PROPERTY, 0);
+    struct connrt_metrics_pages pages = {health_page, metrics_page, s};
+    if (port <= 0) {
+        return;
+    }
+    s->http = connrt_metrics_http_start((unsigned)port, &pages, errstr, sizeof(errstr));
+    if (s->http == NULL) {
+        fprintf(stderr, "connrt serve: metrics: %s\n", errstr);
+        return;
+    }
+    fprintf(stderr, "connrt serve: /health and /metrics on http://127.0.0.1:%lld\n", port);
 }
 
 /* ------------------------------------------------------------------- reload */
@@ -411,19 +536,22 @@ static void reload(struct server *s)
         kept += stop[i] ? 0 : 1;
         free(fp);
     }
+    pthread_mutex_lock(&s->lock);
     struct generation *old = s->current;
     s->current = gen;
+    pthread_mutex_unlock(&s->lock);
     connrt_slots_set_limit(s->slots, (size_t)container_int(gen->container, WORKERS_PROPERTY,
                                                            CONNRT_LISTENER_DEFAULT_WORKERS));
     stop_marked(s, stop);
     forget_marked(s, stop);
+    pthread_mutex_lock(&s->lock);
     generation_release(s, old);
+    pthread_mutex_unlock(&s->lock);
     size_t before = s->count;
     size_t failed = start_new(s, gen);
     fprintf(stderr, "connrt serve: reloaded: %zu listener(s) unchanged, %zu started, %zu failed "
             "to start\n", kept, s->count - before, failed);
     free(stop);
-    generation_release(s, gen);
 }
 
 /* ----------------------------------------------------------------- shutdown */
@@ -462,6 +590,9 @@ static void *watchdog_main(void *arg)
 
 static void shutdown_all(struct server *s)
 {
+    pthread_mutex_lock(&s->lock);
+    s->draining = 1; /* /health answers 503 from now on */
+    pthread_mutex_unlock(&s->lock);
     struct watchdog w = {.timeout_ms = container_int(s->current->container, SHUTDOWN_PROPERTY,
                                                      SHUTDOWN_DEFAULT_MS)};
     pthread_t thread;
@@ -512,6 +643,8 @@ int connrt_cmd_serve(int argc, char **argv)
     if (s.current == NULL) {
         return CONNRT_EXIT_USAGE;
     }
+    pthread_mutex_init(&s.lock, NULL);
+    metrics_start(&s);
     s.slots = connrt_slots_new((size_t)container_int(s.current->container, WORKERS_PROPERTY,
                                                      CONNRT_LISTENER_DEFAULT_WORKERS));
     size_t failed = s.slots ? start_new(&s, s.current) : 1;
@@ -535,9 +668,13 @@ int connrt_cmd_serve(int argc, char **argv)
         fprintf(stderr, "connrt serve: stopped; at most %zu executions ran at once\n",
                 connrt_slots_max_taken(s.slots));
     }
+    connrt_metrics_http_stop(s.http);
+    pthread_mutex_lock(&s.lock);
     struct generation *last = s.current;
     s.current = NULL;
     generation_release(&s, last);
+    pthread_mutex_unlock(&s.lock);
+    pthread_mutex_destroy(&s.lock);
     connrt_slots_destroy(s.slots);
     free(s.items);
     return status;

@@ -44,6 +44,8 @@ const struct connrt_property_def connrt_container_property_table[] = {
     {"execution.max.concurrent", CONNRT_PROP_INT, 0, "16", NULL, 1, 1024,
      "Executions running at once in the container (all listeners together); caps the listen "
      "operations' max_concurrent_executions.", NULL},
+    {"metrics.port", CONNRT_PROP_INT, 0, "0", NULL, 0, 65535,
+     "connrt serve: TCP port on 127.0.0.1 for /health and Prometheus /metrics; 0: off.", NULL},
     {"shutdown.timeout.ms", CONNRT_PROP_DURATION_MS, 0, "60000", NULL, 1, 86400000,
      "connrt serve: longest drain on SIGTERM (running executions finish, offsets commit) before "
      "it exits with status 3.", NULL},
@@ -391,6 +393,7 @@ static int open_operation_locked(connrt_container_t *c, const connrt_definitions
     if (open_connection_locked(c, defs, comp->connection, &oc, errstr, errstr_size) != 0) {
         return -1;
     }
+    o->open.connector = oc->connector;
     o->open.op = connrt_connector_operation(oc->connector, comp->type);
     if (o->open.op == NULL) {
         snprintf(errstr, errstr_size, "operation '%s': connector '%s' has no operation type '%s'",

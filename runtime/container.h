@@ -48,6 +48,7 @@ connrt_history_t *connrt_container_history(connrt_container_t *c);
 struct connrt_open_operation {
     const struct connrt_def_component *component; /* borrowed from defs */
     const struct connrt_operation *op;            /* borrowed from the connector */
+    const struct connrt_connector *connector;     /* that connector */
     void *ctx;                                    /* host-allocated context */
 };
 

@@ -359,6 +359,20 @@ int connrt_listener_stop(connrt_listener_t *l, struct connrt_listener_counts *co
     return rc;
 }
 
+void connrt_listener_counts_now(connrt_listener_t *l, struct connrt_listener_counts *counts,
+                                size_t *running)
+{
+    pthread_mutex_lock(&l->lock);
+    *counts = l->counts;
+    *running = l->running;
+    pthread_mutex_unlock(&l->lock);
+}
+
+const struct connrt_open_operation *connrt_listener_operation(const connrt_listener_t *l)
+{
+    return l->op;
+}
+
 void connrt_listener_destroy(connrt_listener_t *l)
 {
     if (l == NULL) {

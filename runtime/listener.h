@@ -49,6 +49,14 @@ connrt_listener_t *connrt_listener_start(connrt_container_t *container,
 int connrt_listener_stop(connrt_listener_t *l, struct connrt_listener_counts *counts,
                          char *errstr, size_t errstr_size);
 
+/* The counts so far, and how many executions run now (thread-safe: for
+ * /metrics while the listener runs). */
+void connrt_listener_counts_now(connrt_listener_t *l, struct connrt_listener_counts *counts,
+                                size_t *running);
+
+/* The listen operation it runs; borrowed from the container. */
+const struct connrt_open_operation *connrt_listener_operation(const connrt_listener_t *l);
+
 /* Free a stopped listener. NULL no-op. */
 void connrt_listener_destroy(connrt_listener_t *l);
 

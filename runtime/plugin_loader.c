@@ -349,3 +349,12 @@ connrt_browse_fn connrt_connector_browse(const struct connrt_connector *connecto
     }
     return connector->connection_browse;
 }
+
+connrt_metrics_fn connrt_operation_metrics(const struct connrt_connector *connector,
+                                           const struct connrt_operation *op)
+{
+    if (CONNRT_ABI_MINOR(connector->abi_version) < 2) {
+        return NULL;
+    }
+    return op->metrics;
+}

@@ -55,4 +55,13 @@ typedef int (*connrt_browse_fn)(void *connection, const struct connrt_browse_req
                                 size_t errstr_size);
 connrt_browse_fn connrt_connector_browse(const struct connrt_connector *connector);
 
+/* The operation's metrics callback, or NULL (none, or a connector older
+ * than ABI 1.2, whose slot was reserved). */
+typedef void (*connrt_metrics_fn)(void *ctx,
+                                  void (*sample)(void *opaque, const char *name,
+                                                 const char *labels, double value),
+                                  void *opaque);
+connrt_metrics_fn connrt_operation_metrics(const struct connrt_connector *connector,
+                                           const struct connrt_operation *op);
+
 #endif

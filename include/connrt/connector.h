@@ -42,7 +42,9 @@
  *       Listen is implemented: listener_submit's ownership and `done`
  *       contract are stated in full, `done` NULL discards a batch, and a
  *       batch operation's execute may run on several runtime threads at
- *       once (one per listener execution).
+ *       once (one per listener execution). operation->metrics (in the
+ *       former reserved[0] of struct connrt_operation) reports an
+ *       operation's own metrics; read only from a >= 1.2 connector.
  */
 #ifndef CONNRT_CONNECTOR_H
 #define CONNRT_CONNECTOR_H
@@ -263,7 +265,20 @@ struct connrt_operation {
     /* Release everything open acquired; ctx itself is freed by the host. */
     void (*close)(void *ctx);
 
-    void *reserved[8];
+    /* 1.2 (former reserved[0]; may be NULL): the operation's own metrics
+     * for `connrt serve`'s /metrics, e.g. a listener's lag per partition.
+     * Calls sample() once per value: `name` a Prometheus metric name
+     * (e.g. "connrt_consumer_lag"), `labels` its labels without braces
+     * (e.g. "topic=\"t\",partition=\"0\"", or ""), both borrowed for the
+     * call. Called from a runtime thread at any time between open and
+     * close, also while execute or listen_stop run: it must take what it
+     * reads under its own lock. */
+    void (*metrics)(void *ctx,
+                    void (*sample)(void *opaque, const char *name, const char *labels,
+                                   double value),
+                    void *opaque);
+
+    void *reserved[7];
 };
 
 /* ------------------------------------------------------------------------ */

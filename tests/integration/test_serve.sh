@@ -7,10 +7,11 @@
 . "$(dirname "$0")/lib.sh"
 need kcat
 need sqlite3
+need curl
 "$PYTHON3" -c 'import kafka' 2>/dev/null || skip "python3-kafka not installed"
 KCHECK="$PYTHON3 $(dirname "$0")/kafka_check.py"
 
-start_cluster --topic a:4 --topic b:4 --topic slow:1 --topic sink:1
+start_cluster --topic a:4 --topic b:4 --topic b-copy:4 --topic slow:1 --topic sink:1
 produce_json() { # produce_json TOPIC FROM TO
     seq "$2" "$3" | awk '{printf "k%d:{\"n\":%d}\n", $1 % 211, $1}' | kcat -P -b "$BOOTSTRAP" -t "$1" -K:
 }
@@ -35,8 +36,16 @@ listeners_xml() { # listeners_xml BATCH_SIZE_OF_A > FILE
     <property name="batch_wait_ms">20</property>
     <property name="max_concurrent_executions">4</property>
   </operation>
+  <operation id="send-copy" connection="kafka" type="produce">
+    <property name="topic">b-copy</property>
+  </operation>
   <process id="pa"><start operation="listen-a"/><output/></process>
-  <process id="pb"><start operation="listen-b"/><output/></process>
+  <process id="pb">
+    <start operation="listen-b"/>
+    <set-properties><property name="connector.kafka.topic" value="b-copy"/></set-properties>
+    <connector operation="send-copy"/>
+    <output/>
+  </process>
 </connrt>
 XML
 }
@@ -65,7 +74,8 @@ check "no listen process: serve exits 2 saying there is nothing to serve" \
 # --- two listeners asking for 4 executions each; the container allows 2
 mkdir -p "$TMP/c/deploy"
 listeners_xml 100 > "$TMP/c/deploy/listeners.xml"
-echo "execution.max.concurrent=2" > "$TMP/c/container.properties"
+metrics_port=$("$PYTHON3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf 'execution.max.concurrent=2\nmetrics.port=%s\n' "$metrics_port" > "$TMP/c/container.properties"
 produce_json a 1 10000
 produce_json b 1 10000
 start_bg serve serve "$TMP/c"
@@ -75,6 +85,26 @@ check "both listeners process their 10,000 messages" \
 check "each listener's output is in data/output/PROCESS.jsonl" \
     test "$(distinct_docs "$TMP/c/data/output/pa.jsonl")" = "10000 10000" -a \
          "$(distinct_docs "$TMP/c/data/output/pb.jsonl")" = "10000 10000"
+
+# --- /health and /metrics on 127.0.0.1 (metrics.port)
+metrics() { curl -sf "http://127.0.0.1:$metrics_port/metrics"; }
+check "/health: 200, serving 2 listeners" \
+    test "$(curl -s -w '%{http_code}' "http://127.0.0.1:$metrics_port/health" | tr -d '\n')" = '{"status":"serving","listeners":2}200'
+metrics > "$TMP/metrics.txt"
+check "/metrics: documents by outcome per process" \
+    grep -qx 'connrt_documents_total{process="pa",outcome="success"} 10000' "$TMP/metrics.txt"
+check "/metrics: executions by outcome" \
+    grep -Eq '^connrt_executions_total\{process="pb",outcome="succeeded"\} [1-9][0-9]*$' "$TMP/metrics.txt"
+check "/metrics: consumer lag per partition, 0 once caught up" \
+    test "$(grep -c '^connrt_consumer_lag{process="pa",operation="listen-a",topic="a",partition="[0-3]"} 0$' "$TMP/metrics.txt")" = 4
+check "/metrics: produce latency of pb's produce step (10,000 delivered)" \
+    grep -Eq '^connrt_produce_latency_seconds_count\{process="pb",operation="send-copy"\} 10000$' "$TMP/metrics.txt"
+check "/metrics: produce latency sum is a positive number of seconds" \
+    grep -Eq '^connrt_produce_latency_seconds_sum\{process="pb",operation="send-copy"\} [0-9.e+-]+$' "$TMP/metrics.txt"
+check "the endpoint listens on 127.0.0.1 only (127.0.0.2 is refused)" \
+    eval '! curl -s -o /dev/null "http://127.0.0.2:$metrics_port/health"'
+check "other paths are 404" \
+    test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$metrics_port/nope")" = 404
 
 # --- SIGHUP with pa changed: pa drains and restarts, pb keeps running
 listeners_xml 50 > "$TMP/c/deploy/listeners.xml"

@@ -92,12 +92,12 @@ static void op_listen_stop(void *ctx)
 
 static const struct connrt_operation operations[] = {
     {"produce", CONNRT_OP_BATCH, 0, "produce", produce_table, 0, op_open, op_execute, NULL, NULL,
-     NULL, {NULL}},
+     NULL, NULL, {NULL}},
     {"consume", CONNRT_OP_BATCH, 1, "consume", consume_table, 0, op_open, op_execute, NULL, NULL,
-     NULL, {NULL}},
+     NULL, NULL, {NULL}},
     {"listen", CONNRT_OP_LISTEN, 1, "listen", consume_table, 0, op_open, NULL, op_listen_start,
-     op_listen_stop, NULL, {NULL}},
-    {NULL, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, {NULL}},
+     op_listen_stop, NULL, NULL, {NULL}},
+    {NULL, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, {NULL}},
 };
 
 static int fake_open(const struct connrt_host *host, const connrt_settings_t *settings,
@@ -126,8 +126,8 @@ static const struct connrt_property_def empty_table[] = {
 
 static const struct connrt_operation other_operations[] = {
     {"poll", CONNRT_OP_BATCH, 0, "poll", empty_table, 0, op_open, op_execute, NULL, NULL, NULL,
-     {NULL}},
-    {NULL, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, {NULL}},
+     NULL, {NULL}},
+    {NULL, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, {NULL}},
 };
 
 static const struct connrt_connector other = {
