@@ -11,7 +11,8 @@ need curl
 "$PYTHON3" -c 'import kafka' 2>/dev/null || skip "python3-kafka not installed"
 KCHECK="$PYTHON3 $(dirname "$0")/kafka_check.py"
 
-start_cluster --topic a:4 --topic b:4 --topic b-copy:4 --topic slow:1 --topic sink:1
+start_cluster --topic a:4 --topic b:4 --topic b-copy:4 --topic slow:1 --topic sink:1 \
+    --topic orders:4 --topic orders-validated:4 --topic orders-rejected:1 --topic orders-dead:1
 produce_json() { # produce_json TOPIC FROM TO
     seq "$2" "$3" | awk '{printf "k%d:{\"n\":%d}\n", $1 % 211, $1}' | kcat -P -b "$BOOTSTRAP" -t "$1" -K:
 }
@@ -70,6 +71,21 @@ sed -i '/<process id="watch-orders">/,/<\/process>/d' "$TMP/batch/deploy/orders.
 KAFKA_BOOTSTRAP=$BOOTSTRAP run_connrt st serve "$TMP/batch"
 check "no listen process: serve exits 2 saying there is nothing to serve" \
     eval 'test "$st" -eq 2 && grep -q "holds no listen process" "$TMP/err"'
+
+# --- samples/container serves as shipped: orders relayed, a bad one rejected
+cp -r "$top_srcdir/samples/container" "$TMP/sample"
+sed -i "s/^metrics.port=.*/metrics.port=0/" "$TMP/sample/container.properties"
+printf 'k1:{"customer":"c-1","n":1}\nk2:{"n":2}\nk3:{"customer":"c-3","n":3}\n' |
+    kcat -P -b "$BOOTSTRAP" -t orders -K:
+KAFKA_BOOTSTRAP=$BOOTSTRAP start_bg sample serve "$TMP/sample"
+check "samples/container: served" wait_until 60 grep -q "serving 1 listener(s)" "$TMP/sample.err"
+relayed_keys() { [ "$($KCHECK "$BOOTSTRAP" read orders-validated | jsonl /dev/stdin 'sorted(d["key"] for d in docs)')" = "['c-1', 'c-3']" ]; }
+rejected_orders() { [ "$($KCHECK "$BOOTSTRAP" read orders-rejected | jsonl /dev/stdin '[json.loads(d["value"])["n"] for d in docs]')" = "[2]" ]; }
+check "samples/container: the orders with a customer are relayed, keyed by customer" \
+    wait_until 60 relayed_keys
+check "samples/container: the order without one is rejected, not stuck" wait_until 60 rejected_orders
+stop_bg sample TERM
+check "samples/container: drains and exits 0" test "$sample_STATUS" -eq 0
 
 # --- two listeners asking for 4 executions each; the container allows 2
 mkdir -p "$TMP/c/deploy"
