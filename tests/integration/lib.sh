@@ -87,3 +87,20 @@ stop_bg() {
 count_lines() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
 # has_lines FILE N: FILE has at least N lines.
 has_lines() { [ "$(count_lines "$1")" -ge "$2" ]; }
+
+# Kafka checks with python3-kafka, a client independent of librdkafka.
+KCHECK="$PYTHON3 $(dirname "${BASH_SOURCE[0]}")/kafka_check.py"
+# produce_json TOPIC FROM TO: messages {"n":I} for I in FROM..TO, keyed kI%211 (kcat).
+produce_json() {
+    seq "$2" "$3" | awk '{printf "k%d:{\"n\":%d}\n", $1 % 211, $1}' | kcat -P -b "$BOOTSTRAP" -t "$1" -K:
+}
+# caught_up GROUP TOPIC: the group has committed every partition's high watermark.
+caught_up() { $KCHECK "$BOOTSTRAP" caught-up "$1" "$2"; }
+# distinct_n TOPIC: how many distinct "n" the JSON values on TOPIC hold.
+distinct_n() {
+    $KCHECK "$BOOTSTRAP" read "$1" | jsonl /dev/stdin 'len({json.loads(d["value"])["n"] for d in docs})'
+}
+# assigned NAME N: the last assignment that background run NAME logged was N partitions.
+assigned() {
+    [ "$(sed -n 's/.*assigned \([0-9]*\) partition(s).*/\1/p' "$TMP/$1.err" | tail -1)" = "$2" ]
+}

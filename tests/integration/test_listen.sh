@@ -7,7 +7,6 @@
 . "$(dirname "$0")/lib.sh"
 need kcat
 "$PYTHON3" -c 'import kafka' 2>/dev/null || skip "python3-kafka not installed"
-KCHECK="$PYTHON3 $(dirname "$0")/kafka_check.py"
 
 start_cluster --topic orders:4 --topic capped:4 --topic py:4
 mkdir -p "$TMP/c/deploy" "$TMP/capped/deploy"
@@ -45,18 +44,14 @@ cp "$TMP/defs.xml" "$TMP/c/deploy/"
 cp "$TMP/defs.xml" "$TMP/capped/deploy/"
 echo "execution.max.concurrent=2" > "$TMP/capped/container.properties"
 
-produce_orders() { # produce_orders TOPIC FROM TO
-    seq "$2" "$3" | awk '{printf "k%d:{\"n\":%d}\n", $1 % 211, $1}' | kcat -P -b "$BOOTSTRAP" -t "$1" -K:
-}
-caught_up() { $KCHECK "$BOOTSTRAP" caught-up "$1" "$2"; }
 
 # --- a first listener takes the first 10,000 orders; SIGTERM arrives while
 # the next 10,000 are being produced
-produce_orders orders 1 10000
+produce_json orders 1 10000
 start_bg first run --container "$TMP/c" --process orders --output "$TMP/first.jsonl"
 check "the first listener outputs the 10,000 orders there are" \
     wait_until 90 has_lines "$TMP/first.jsonl" 10000
-produce_orders orders 10001 20000 &
+produce_json orders 10001 20000 &
 producer=$!
 stop_bg first TERM
 wait "$producer"
@@ -105,7 +100,7 @@ check "max_concurrent_executions=4: executions overlapped (at most $most at once
     test "$most" -ge 2 -a "$most" -le 4
 
 # --- the container's cap (execution.max.concurrent=2) wins over 4
-produce_orders capped 1 20000
+produce_json capped 1 20000
 start_bg capped run --container "$TMP/capped" --process capped --output "$TMP/capped.jsonl"
 check "the capped listener catches up" wait_until 90 caught_up g-capped capped
 stop_bg capped TERM

@@ -6,7 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 need kcat
 "$PYTHON3" -c 'import kafka' 2>/dev/null || skip "python3-kafka not installed"
-KCHECK="$PYTHON3 $(dirname "$0")/kafka_check.py"
 
 start_cluster --topic crash:4 --topic crash-out:4 --topic outage:4 --topic outage-out:4
 mkdir -p "$TMP/c/deploy"
@@ -46,13 +45,6 @@ cat > "$TMP/c/deploy/defs.xml" <<'XML'
 </connrt>
 XML
 
-produce_json() { # produce_json TOPIC FROM TO
-    seq "$2" "$3" | awk '{printf "k%d:{\"n\":%d}\n", $1 % 211, $1}' | kcat -P -b "$BOOTSTRAP" -t "$1" -K:
-}
-caught_up() { $KCHECK "$BOOTSTRAP" caught-up "$1" "$2"; }
-distinct_n() { # distinct_n TOPIC: distinct "n" of the JSON values on TOPIC
-    $KCHECK "$BOOTSTRAP" read "$1" | jsonl /dev/stdin 'len({json.loads(d["value"])["n"] for d in docs})'
-}
 sum_ends() { $KCHECK "$BOOTSTRAP" ends "$1" | jsonl /dev/stdin 'sum(docs[0].values())'; }
 has_produced() { [ "$(sum_ends "$1")" -ge "$2" ]; }
 

@@ -8,7 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 need kcat
 "$PYTHON3" -c 'import kafka' 2>/dev/null || skip "python3-kafka not installed"
-KCHECK="$PYTHON3 $(dirname "$0")/kafka_check.py"
 
 start_cluster --topic in:4 --topic out:4 --topic poison:4 --topic dead:1 --topic stuck:1 \
     --topic handled:1
@@ -77,13 +76,6 @@ cat > "$TMP/c/deploy/defs.xml" <<'XML'
 </connrt>
 XML
 
-produce_json() { # produce_json TOPIC FROM TO
-    seq "$2" "$3" | awk '{printf "k%d:{\"n\":%d}\n", $1 % 211, $1}' | kcat -P -b "$BOOTSTRAP" -t "$1" -K:
-}
-caught_up() { $KCHECK "$BOOTSTRAP" caught-up "$1" "$2"; }
-distinct_n() { # distinct_n TOPIC: distinct "n" of the JSON values on TOPIC
-    $KCHECK "$BOOTSTRAP" read "$1" | jsonl /dev/stdin 'len({json.loads(d["value"])["n"] for d in docs})'
-}
 
 # --- the broker rejects the relay's first produce requests: those
 # executions fail, are retried from their first offset, and succeed

@@ -9,14 +9,9 @@ need kcat
 need sqlite3
 need curl
 "$PYTHON3" -c 'import kafka' 2>/dev/null || skip "python3-kafka not installed"
-KCHECK="$PYTHON3 $(dirname "$0")/kafka_check.py"
 
 start_cluster --topic a:4 --topic b:4 --topic b-copy:4 --topic slow:1 --topic sink:1 \
     --topic orders:4 --topic orders-validated:4 --topic orders-rejected:1 --topic orders-dead:1
-produce_json() { # produce_json TOPIC FROM TO
-    seq "$2" "$3" | awk '{printf "k%d:{\"n\":%d}\n", $1 % 211, $1}' | kcat -P -b "$BOOTSTRAP" -t "$1" -K:
-}
-caught_up() { $KCHECK "$BOOTSTRAP" caught-up "$1" "$2"; }
 listeners_xml() { # listeners_xml BATCH_SIZE_OF_A > FILE
     cat <<XML
 <connrt xmlns="urn:connrt:definitions:1">

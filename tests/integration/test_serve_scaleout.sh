@@ -6,7 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 need kcat
 "$PYTHON3" -c 'import kafka' 2>/dev/null || skip "python3-kafka not installed"
-KCHECK="$PYTHON3 $(dirname "$0")/kafka_check.py"
 
 start_cluster --topic orders:4
 for c in one two; do
@@ -26,13 +25,6 @@ for c in one two; do
 </connrt>
 XML
 done
-produce_json() { # produce_json TOPIC FROM TO
-    seq "$2" "$3" | awk '{printf "k%d:{\"n\":%d}\n", $1 % 211, $1}' | kcat -P -b "$BOOTSTRAP" -t "$1" -K:
-}
-caught_up() { $KCHECK "$BOOTSTRAP" caught-up "$1" "$2"; }
-assigned() { # assigned NAME N: the last assignment NAME logged was N partitions
-    [ "$(sed -n 's/.*assigned \([0-9]*\) partition(s).*/\1/p' "$TMP/$1.err" | tail -1)" = "$2" ]
-}
 out() { echo "$TMP/$1/data/output/orders.jsonl"; }
 partitions_of() { jsonl "$1" 'sorted({d["partition"] for d in docs})'; }
 
