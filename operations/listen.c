@@ -17,25 +17,31 @@
  * message that still fails goes to the dead-letter topic; without one, the
  * batch keeps being retried.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../connector-kafka/clock.h"
 #include "../connector-kafka/security.h"
 #include "operations.h"
 
 #define KAFKA_LISTEN_MAX_BACKOFF_MS 60000
-/* Longest sleep of the fetch loop when nothing is due: it is woken by
- * outcomes (rd_kafka_queue_yield) and by messages anyway. */
+/* Longest sleep of the fetch loop when nothing is due: it is woken through
+ * its pipe by outcomes, by librdkafka's queues and by stop anyway. */
 #define KAFKA_LISTEN_IDLE_MS 200
 /* Messages taken from librdkafka per loop turn before batches are formed. */
 #define KAFKA_LISTEN_DRAIN 10000
-/* A partition holding this many batches' worth is paused until it drains. */
-#define KAFKA_LISTEN_PAUSE_BATCHES 4
-#define KAFKA_LISTEN_PAUSE_MIN 1000
+/* Messages a partition holds in the listener: this many batches' worth (at
+ * least ..._MIN). The rest waits in librdkafka's own queue of the
+ * partition, bounded by queued.max.messages.kbytes. */
+#define KAFKA_LISTEN_HOLD_BATCHES 4
+#define KAFKA_LISTEN_HOLD_MIN 1000
 /* How long a final (synchronous) commit or a dead-letter delivery may take. */
 #define KAFKA_LISTEN_SYNC_TIMEOUT_MS 30000
 /* Retry a failed commit no sooner than this. */
@@ -94,7 +100,7 @@ struct listen_partition {
     int attempts;        /* failures of the current batch */
     int64_t isolate_end; /* >= 0: retry one message at a time up to this offset */
     long long retry_at;
-    int paused;
+    rd_kafka_queue_t *queue; /* owned: librdkafka's queue of this partition */
     int dead_letter_due; /* the batch's one message failed to reach the dead-letter topic */
     int revoked; /* no longer ours: freed in partitions_revoked */
     int64_t commit_next;  /* next offset to commit, -1: none */
@@ -205,38 +211,25 @@ static void part_drop(struct listen_partition *p, size_t n)
 static void part_free(struct listen_partition *p)
 {
     part_drop(p, p->count);
+    if (p->queue != NULL) {
+        rd_kafka_queue_io_event_enable(p->queue, -1, NULL, 0);
+        rd_kafka_queue_destroy(p->queue);
+    }
     free(p->msgs);
     free(p->arrived);
     free(p->topic);
     free(p);
 }
 
-static void part_pause(struct kafka_listen *l, struct listen_partition *p, int pause)
+/* Messages it may take from librdkafka now. A partition never pauses:
+ * librdkafka would drop what it had fetched and fetch it again. */
+static size_t part_room(const struct kafka_listen *l, const struct listen_partition *p)
 {
-    rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(one, p->topic, p->partition);
-    if (pause) {
-        rd_kafka_pause_partitions(l->rk, one);
-    } else {
-        rd_kafka_resume_partitions(l->rk, one);
+    size_t hold = (size_t)l->batch_size * KAFKA_LISTEN_HOLD_BATCHES;
+    if (hold < KAFKA_LISTEN_HOLD_MIN) {
+        hold = KAFKA_LISTEN_HOLD_MIN;
     }
-    rd_kafka_topic_partition_list_destroy(one);
-    p->paused = pause;
-}
-
-/* Buffered messages are bounded: a partition far ahead of its executions
- * stops fetching until they catch up. */
-static void part_flow(struct kafka_listen *l, struct listen_partition *p)
-{
-    size_t high = (size_t)l->batch_size * KAFKA_LISTEN_PAUSE_BATCHES;
-    if (high < KAFKA_LISTEN_PAUSE_MIN) {
-        high = KAFKA_LISTEN_PAUSE_MIN;
-    }
-    if (!p->paused && p->count >= high) {
-        part_pause(l, p, 1);
-    } else if (p->paused && p->count <= high / 2) {
-        part_pause(l, p, 0);
-    }
+    return p->count < hold ? hold - p->count : 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -461,6 +454,15 @@ static int dead_letter_producer(struct kafka_listen *l, char *errstr, size_t err
 /* Outcomes                                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* Wake the fetch loop; call with l->lock held (the pipe is closed under it). */
+static void wake_locked(struct kafka_listen *l)
+{
+    if (l->wake[1] >= 0) {
+        ssize_t n = write(l->wake[1], "w", 1);
+        (void)n; /* a full pipe wakes the loop just as well */
+    }
+}
+
 /* Called by the runtime, from one of its threads. */
 static void execution_done(void *opaque, connrt_execution_outcome_t outcome)
 {
@@ -470,10 +472,7 @@ static void execution_done(void *opaque, connrt_execution_outcome_t outcome)
     p->done = 1;
     p->outcome = (int)outcome;
     pthread_cond_broadcast(&l->outcome_cond);
-    /* Under the lock: kafka_listen_stop destroys the queue under it too. */
-    if (l->queue != NULL) {
-        rd_kafka_queue_yield(l->queue);
-    }
+    wake_locked(l);
     pthread_mutex_unlock(&l->lock);
 }
 
@@ -489,7 +488,6 @@ static void batch_succeeded(struct kafka_listen *l, struct listen_partition *p)
     part_drop(p, p->batch_len);
     p->batch_len = 0;
     p->attempts = 0;
-    part_flow(l, p);
 }
 
 static long long backoff_ms(const struct kafka_listen *l, int attempts)
@@ -752,14 +750,33 @@ static void partitions_revoked(struct kafka_listen *l,
     l->next_part = 0;
 }
 
+/* Each partition's messages stay in librdkafka's queue of that partition
+ * until the listener has room for them (part_room), instead of all going
+ * to the consumer queue; its first message wakes the loop. */
+static void partition_queue(struct kafka_listen *l, struct listen_partition *p)
+{
+    p->queue = rd_kafka_queue_get_partition(l->rk, p->topic, p->partition);
+    if (p->queue == NULL) {
+        return; /* its messages come through the consumer queue instead */
+    }
+    rd_kafka_queue_forward(p->queue, NULL);
+    rd_kafka_queue_io_event_enable(p->queue, l->wake[1], "p", 1);
+}
+
 static void partitions_assigned(struct kafka_listen *l,
                                 const rd_kafka_topic_partition_list_t *list)
 {
     for (int i = 0; i < list->cnt; i++) {
-        if (part_find(l, list->elems[i].topic, list->elems[i].partition) == NULL &&
-            part_add(l, list->elems[i].topic, list->elems[i].partition) == NULL) {
-            l->log.host->log(CONNRT_LOG_ERROR, l->component_id, "out of memory");
+        struct listen_partition *p;
+        if (part_find(l, list->elems[i].topic, list->elems[i].partition) != NULL) {
+            continue;
         }
+        p = part_add(l, list->elems[i].topic, list->elems[i].partition);
+        if (p == NULL) {
+            l->log.host->log(CONNRT_LOG_ERROR, l->component_id, "out of memory");
+            continue;
+        }
+        partition_queue(l, p);
     }
 }
 
@@ -780,9 +797,6 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             l->log.host->log(CONNRT_LOG_ERROR, l->component_id, "group '%s': assign failed",
                              l->group);
         }
-        /* librdkafka keeps a partition paused across unassign and assign;
-         * a new partition of ours starts fetching. */
-        rd_kafka_resume_partitions(rk, partitions);
     } else {
         int lost = rd_kafka_assignment_lost(rk);
         l->log.host->log(CONNRT_LOG_INFO, l->component_id, "group '%s' %s %d partition(s)",
@@ -837,7 +851,30 @@ static void take_message(struct kafka_listen *l, rd_kafka_message_t *m)
                          (int)p->partition);
         return;
     }
-    part_flow(l, p);
+}
+
+/* Take what librdkafka fetched for each partition, as far as there is room. */
+static void take_fetched(struct kafka_listen *l)
+{
+    rd_kafka_message_t *msgs[1024];
+    for (size_t i = 0; i < l->nparts; i++) {
+        struct listen_partition *p = l->parts[i];
+        size_t room = p->revoked || p->queue == NULL ? 0 : part_room(l, p);
+        while (room > 0) {
+            size_t want = room < 1024 ? room : 1024;
+            ssize_t n = rd_kafka_consume_batch_queue(p->queue, 0, msgs, want);
+            if (n <= 0) {
+                break;
+            }
+            for (ssize_t k = 0; k < n; k++) {
+                take_message(l, msgs[k]);
+            }
+            room = (size_t)n < room ? room - (size_t)n : 0;
+            if ((size_t)n < want) {
+                break; /* the queue is empty */
+            }
+        }
+    }
 }
 
 static int stopping(struct kafka_listen *l)
@@ -850,12 +887,22 @@ static int stopping(struct kafka_listen *l)
 
 static void loop_turn(struct kafka_listen *l, int timeout_ms)
 {
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(l->rk, timeout_ms);
-    for (size_t n = 0; m != NULL; n++) {
+    struct pollfd pfd = {.fd = l->wake[0], .events = POLLIN};
+    char drained[256];
+    rd_kafka_message_t *m;
+    if (timeout_ms > 0) {
+        poll(&pfd, 1, timeout_ms);
+    }
+    while (read(l->wake[0], drained, sizeof(drained)) > 0) {
+    }
+    /* Group events, commit results and errors (and the messages of a
+     * partition without its own queue); serves the rebalance callback. */
+    for (size_t n = 0; n < KAFKA_LISTEN_DRAIN && (m = rd_kafka_consumer_poll(l->rk, 0)) != NULL;
+         n++) {
         take_message(l, m);
-        m = n < KAFKA_LISTEN_DRAIN ? rd_kafka_consumer_poll(l->rk, 0) : NULL;
     }
     handle_outcomes(l);
+    take_fetched(l);
     commit_async(l);
 }
 
@@ -959,6 +1006,7 @@ int kafka_listen_open(void *ctx, const struct connrt_host *host, void *connectio
     pthread_mutex_init(&l->lock, NULL);
     pthread_cond_init(&l->outcome_cond, NULL);
     l->lock_ready = 1;
+    l->wake[0] = l->wake[1] = -1;
     if (listen_settings_load(l, errstr, errstr_size) != 0) {
         kafka_listen_close(l);
         return -1;
@@ -1020,6 +1068,7 @@ static int consumer_start(struct kafka_listen *l, char *errstr, size_t errstr_si
     }
     rd_kafka_poll_set_consumer(l->rk);
     l->queue = rd_kafka_queue_get_consumer(l->rk);
+    rd_kafka_queue_io_event_enable(l->queue, l->wake[1], "c", 1);
     rd_kafka_resp_err_t err = rd_kafka_subscribe(l->rk, l->topics);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         snprintf(errstr, errstr_size, "cannot subscribe to the topic(s): %s",
@@ -1042,10 +1091,9 @@ static void clients_destroy(struct kafka_listen *l)
     l->rk = NULL; /* metrics stop asking it */
     pthread_mutex_unlock(&l->lock);
     if (l->queue != NULL) {
-        pthread_mutex_lock(&l->lock);
+        rd_kafka_queue_io_event_enable(l->queue, -1, NULL, 0);
         rd_kafka_queue_destroy(l->queue);
         l->queue = NULL;
-        pthread_mutex_unlock(&l->lock);
     }
     if (rk != NULL) {
         kafka_security_forget_client(rk);
@@ -1056,6 +1104,14 @@ static void clients_destroy(struct kafka_listen *l)
         rd_kafka_destroy(l->dlq);
         l->dlq = NULL;
     }
+    pthread_mutex_lock(&l->lock);
+    for (int i = 0; i < 2; i++) {
+        if (l->wake[i] >= 0) {
+            close(l->wake[i]);
+            l->wake[i] = -1;
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
 }
 
 int kafka_listen_start(void *ctx, connrt_listener_t *listener, char *errstr,
@@ -1067,6 +1123,12 @@ int kafka_listen_start(void *ctx, connrt_listener_t *listener, char *errstr,
         return -1;
     }
     l->listener = listener;
+    if (pipe2(l->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+        snprintf(errstr, errstr_size, "cannot create the listener's wake-up pipe: %s",
+                 strerror(errno));
+        l->wake[0] = l->wake[1] = -1;
+        return -1;
+    }
     if ((l->dead_letter_topic != NULL && dead_letter_producer(l, errstr, errstr_size) != 0) ||
         consumer_start(l, errstr, errstr_size) != 0) {
         clients_destroy(l);
@@ -1090,7 +1152,7 @@ void kafka_listen_stop(void *ctx)
     }
     pthread_mutex_lock(&l->lock);
     l->stop = 1;
-    rd_kafka_queue_yield(l->queue);
+    wake_locked(l);
     pthread_mutex_unlock(&l->lock);
     pthread_join(l->thread, NULL);
     l->thread_started = 0;

@@ -179,7 +179,8 @@ struct kafka_listen {
 
     connrt_listener_t *listener;
     rd_kafka_t *rk;
-    rd_kafka_queue_t *queue; /* the consumer queue, yielded to wake the loop */
+    rd_kafka_queue_t *queue; /* the consumer queue */
+    int wake[2];             /* pipe that wakes the fetch loop; -1 when closed */
     rd_kafka_t *dlq;         /* dead-letter producer, when a topic is set */
     rd_kafka_resp_err_t dead_letter_status; /* report of the message in flight */
     pthread_t thread;
