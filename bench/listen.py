@@ -235,6 +235,13 @@ def wait_committed(cluster, group, topic, high, timeout, poll_s):
 
 # ------------------------------------------------------------------ throughput
 
+def cpu_seconds(pid):
+    """User + system CPU seconds of a running process so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def raw_consume(args, cluster, topic, n, group):
     cmd = [args.rawbench, "consume", "-b", cluster.bootstrap, "-t", topic, "-n", str(n),
            "-g", group]
@@ -263,25 +270,37 @@ def throughput_run(args, run, batch, conc, n, rows):
             "BENCH_TOPIC": "lsrc", "BENCH_GROUP": group, "BENCH_BATCH": str(batch),
             "BENCH_BATCH_WAIT_MS": str(args.batch_wait_ms), "BENCH_CONC": str(conc),
             "BENCH_DST": "unused", "BENCH_LINGER_MS": "5"})
+        perf = None
+        if args.perf_dir:
+            # Attached while the listener joins; stopped once all is committed.
+            os.makedirs(args.perf_dir, exist_ok=True)
+            perf = subprocess.Popen(
+                ["perf", "record", "-g", "-q", "-F", "999", "-p", str(lst.proc.pid), "-o",
+                 os.path.join(args.perf_dir, "perf-b%d-c%d-r%d.data" % (batch, conc, run))],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             t0 = lst.wait_assigned()
             t1 = wait_committed(cluster, group, "lsrc", high, args.timeout, args.poll_s)
+            cpu = cpu_seconds(lst.proc.pid)
         finally:
+            if perf is not None:
+                perf.send_signal(signal.SIGINT)
+                perf.wait(60)
             summary = lst.stop()
-        cpu = None
     finally:
         cluster.stop()
     if summary["documents"] != n or summary["success"] != n or summary["retried"]:
         raise BenchError("listener summary %s, %d documents expected" % (summary, n))
     row = {"kind": "throughput", "run": run, "batch": batch, "conc": conc, "n": n,
            "secs": t1 - t0, "raw_secs": raw_secs, "executions": summary["executions"],
+           "cpu": cpu,
            "most": summary["most"]}
     rows.append(row)
     log("batch=%d conc=%d run=%d n=%d: listener %.3f s (%.0f/s, %d executions, at most %d at "
-        "once), raw %.3f s (%.0f/s): %.3fx" % (
+        "once, %.2f CPU s), raw %.3f s (%.0f/s): %.3fx" % (
             batch, conc, run, n, row["secs"], n / row["secs"], row["executions"], row["most"],
+            cpu,
             raw_secs, (n - 1) / raw_secs, (n / row["secs"]) / ((n - 1) / raw_secs)))
-    del cpu
 
 
 # ------------------------------------------------------------------ latency
@@ -436,15 +455,16 @@ def report(args, rows, failures):
       "`history.documents=errors`; time from its \"assigned %d partition(s)\" log line to "
       "the first poll (every %g ms, python3-kafka admin client) that sees the group's "
       "committed offsets equal to the high watermarks, so it includes the first fetch and "
-      "the last commit. Raw librdkafka: `rawbench consume -g` on a copy of the data set in "
+      "the last commit. Its CPU time (user + system, from /proc, group join included) is "
+      "taken at that moment. Raw librdkafka: `rawbench consume -g` on a copy of the data set in "
       "the same cluster, from its first message to its Nth (no commit). N stays under "
       "~4 MiB per partition: the mock drops older batches beyond ~5 MiB." % (
           VALUE_SIZE, PARTITIONS, PARTITIONS, args.poll_s * 1000))
     w("")
     w("| batch_size | max_concurrent_executions | N | runs | listener msgs/s min / median / "
-      "max | executions/s (median) | raw librdkafka msgs/s (median) | listener / raw, per "
-      "run: median (min–max) |")
-    w("|---|---|---|---|---|---|---|---|")
+      "max | executions/s (median) | listener CPU µs/msg (median) | raw librdkafka msgs/s "
+      "(median) | listener / raw, per run: median (min–max) |")
+    w("|---|---|---|---|---|---|---|---|---|")
     verdict = []
     for batch in args.batches:
         for conc in args.concs:
@@ -452,7 +472,7 @@ def report(args, rows, failures):
                   and r["conc"] == conc]
             nfail = failures.get(("throughput", batch, conc), 0)
             if not rs:
-                w("| %d | %d | %d | 0 (%d failed) | - | - | - | - |" % (
+                w("| %d | %d | %d | 0 (%d failed) | - | - | - | - | - |" % (
                     batch, conc, args.n[batch], nfail))
                 continue
             rates = [r["n"] / r["secs"] for r in rs]
@@ -460,10 +480,12 @@ def report(args, rows, failures):
             ratios = [a / b for a, b in zip(rates, raws)]
             execs = [r["executions"] / r["secs"] for r in rs]
             med = statistics.median(ratios)
-            w("| %d | %d | %s | %d%s | %s | %s | %s | **%.3f** (%.3f–%.3f) |" % (
+            cpus = [r["cpu"] * 1e6 / r["n"] for r in rs]
+            w("| %d | %d | %s | %d%s | %s | %s | %.1f | %s | **%.3f** (%.3f–%.3f) |" % (
                 batch, conc, format(rs[0]["n"], ","), len(rs),
                 " (%d failed)" % nfail if nfail else "", spread(rates, fmt_rate),
-                fmt_rate(statistics.median(execs)), fmt_rate(statistics.median(raws)),
+                fmt_rate(statistics.median(execs)), statistics.median(cpus),
+                fmt_rate(statistics.median(raws)),
                 med, min(ratios), max(ratios)))
             if batch == TARGET_BATCH:
                 verdict.append("- batch_size %d, max_concurrent_executions %d: %.3f× raw "
@@ -528,6 +550,7 @@ def main():
     ap.add_argument("--lat-secs", type=float, default=10)
     ap.add_argument("--lat-linger-ms", type=int, default=0)
     ap.add_argument("--lat-batch-wait-ms", type=int, default=100)
+    ap.add_argument("--perf-dir", help="perf record every throughput run's listener there")
     ap.add_argument("--write")
     args = ap.parse_args()
     args.batches = [int(x) for x in args.batches.split()]
