@@ -349,3 +349,13 @@ connrt_browse_fn connrt_connector_browse(const struct connrt_connector *connecto
     }
     return connector->connection_browse;
 }
+
+connrt_describe_fn connrt_connector_describe(const struct connrt_connector *connector)
+{
+    size_t end =
+        offsetof(struct connrt_connector, connection_describe) + sizeof(connrt_describe_fn);
+    if (CONNRT_ABI_MINOR(connector->abi_version) < 3 || connector->struct_size < end) {
+        return NULL;
+    }
+    return connector->connection_describe;
+}

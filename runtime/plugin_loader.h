@@ -55,4 +55,10 @@ typedef int (*connrt_browse_fn)(void *connection, const struct connrt_browse_req
                                 size_t errstr_size);
 connrt_browse_fn connrt_connector_browse(const struct connrt_connector *connector);
 
+/* The connector's connection_describe callback, or NULL when it has none
+ * (read only from a connector of minor version >= 3, like browse). */
+typedef int (*connrt_describe_fn)(void *connection, void (*report)(void *opaque, const char *line),
+                                  void *opaque, char *errstr, size_t errstr_size);
+connrt_describe_fn connrt_connector_describe(const struct connrt_connector *connector);
+
 #endif
