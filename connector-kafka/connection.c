@@ -544,6 +544,18 @@ int kafka_connection_test(void *connection, void (*report)(void *opaque, const c
                                   errstr, errstr_size);
 }
 
+int kafka_connection_describe(void *connection, void (*report)(void *opaque, const char *line),
+                              void *opaque, char *errstr, size_t errstr_size)
+{
+    const struct kafka_connection *c = connection;
+
+    (void)errstr, (void)errstr_size;
+    /* The base conf, not a client's: a client conf asks the cluster whether
+     * it is a mock, and describe must not contact the brokers. */
+    kafka_security_describe_conf(c->security, c->base, report, opaque);
+    return 0;
+}
+
 void kafka_connection_close(void *connection)
 {
     struct kafka_connection *c = connection;

@@ -53,6 +53,11 @@ int kafka_connection_open(const struct connrt_host *host, const connrt_settings_
 int kafka_connection_test(void *connection, void (*report)(void *opaque, const char *line),
                           void *opaque, char *errstr, size_t errstr_size);
 void kafka_connection_close(void *connection);
+/* connection_describe: the base configuration's settings that differ from
+ * librdkafka's defaults, secrets redacted (kafka_security_describe_conf).
+ * Contacts no broker. */
+int kafka_connection_describe(void *connection, void (*report)(void *opaque, const char *line),
+                              void *opaque, char *errstr, size_t errstr_size);
 
 /*
  * A new librdkafka configuration for one client handle of `conn`: the

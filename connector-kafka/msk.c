@@ -133,6 +133,18 @@ static int valid_region(const char *region)
     return 1;
 }
 
+static _Atomic int token_lifetime_s = KAFKA_MSK_TOKEN_LIFETIME_S;
+
+void kafka_msk_set_token_lifetime(int seconds)
+{
+    token_lifetime_s = seconds > 0 ? seconds : KAFKA_MSK_TOKEN_LIFETIME_S;
+}
+
+int kafka_msk_token_lifetime(void)
+{
+    return token_lifetime_s;
+}
+
 char *kafka_msk_iam_token(const char *region, const struct kafka_aws_credentials *cred,
                           time_t now, const char *user_agent, char *errstr, size_t errstr_size)
 {
@@ -155,7 +167,7 @@ char *kafka_msk_iam_token(const char *region, const struct kafka_aws_credentials
     req = (struct kafka_sigv4_presign){
         .method = "GET", .host = host, .path = "/", .query = query,
         .service = "kafka-cluster", .region = region, .amz_date = amz_date,
-        .expires = KAFKA_MSK_TOKEN_LIFETIME_S, .payload_hash = empty_hash,
+        .expires = token_lifetime_s, .payload_hash = empty_hash,
         .access_key_id = cred->access_key_id, .secret_access_key = cred->secret_access_key,
         .session_token = cred->session_token,
     };

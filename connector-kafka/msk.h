@@ -15,6 +15,12 @@
 /* Token lifetime the signers use (X-Amz-Expires). */
 #define KAFKA_MSK_TOKEN_LIFETIME_S 900
 
+/* Lifetime of the tokens kafka_msk_iam_token signs from now on (both
+ * X-Amz-Expires and the expiry given to librdkafka), KAFKA_MSK_TOKEN_
+ * LIFETIME_S unless changed: tests shorten it to watch the refresh. */
+void kafka_msk_set_token_lifetime(int seconds);
+int kafka_msk_token_lifetime(void);
+
 typedef enum kafka_msk_auth {
     KAFKA_MSK_IAM = 0,
     KAFKA_MSK_SCRAM,
@@ -48,7 +54,7 @@ int kafka_msk_region_from_bootstrap(const char *servers, char *out, size_t out_s
  * The MSK IAM token for `region` signed with `cred` at `now`:
  * base64url (no padding) of the presigned URL of
  * GET https://kafka.REGION.amazonaws.com/?Action=kafka-cluster:Connect,
- * valid KAFKA_MSK_TOKEN_LIFETIME_S seconds, followed by "&User-Agent=" and
+ * valid kafka_msk_token_lifetime() seconds, followed by "&User-Agent=" and
  * `user_agent`. Returns a new string owned by the caller (free()), or NULL
  * with errstr.
  */

@@ -79,6 +79,7 @@ static const struct connrt_connector kafka_connector = {
     .connection_test = kafka_connection_test,
     .connection_close = kafka_connection_close,
     .connection_browse = kafka_connection_browse,
+    .connection_describe = kafka_connection_describe,
 };
 
 const struct connrt_connector *connrt_connector_entry(void)

@@ -761,7 +761,10 @@ static void describe_dump(const kafka_security_t *sec, const char **dump, size_t
         if (def != NULL && strcmp(def, value) == 0 && why == NULL) {
             continue;
         }
-        snprintf(line, sizeof(line), "%s = %s%s%s%s", name,
+        /* librdkafka dumps the brokers under their old name; users set
+         * (and Kafka documents) bootstrap.servers. */
+        snprintf(line, sizeof(line), "%s = %s%s%s%s",
+                 strcmp(name, "metadata.broker.list") == 0 ? "bootstrap.servers" : name,
                  secret_name(name) ? "[redacted]" : value, why ? " (" : "", why ? why : "",
                  why ? ")" : "");
         report(opaque, line);

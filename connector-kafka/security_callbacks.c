@@ -383,6 +383,7 @@ static void refresh_msk(rd_kafka_t *rk, kafka_security_t *sec)
     char errstr[1024];
     char *token;
     time_t now = time(NULL);
+    int lifetime_s = kafka_msk_token_lifetime();
 
     /* Read each time: rotated credentials (env, files) are picked up. */
     if (kafka_aws_credentials_load(&ex, &cred, errstr, sizeof(errstr)) != 0) {
@@ -396,13 +397,18 @@ static void refresh_msk(rd_kafka_t *rk, kafka_security_t *sec)
     if (token == NULL) {
         refuse_token(rk, sec, errstr);
     } else if (rd_kafka_oauthbearer_set_token(rk, token,
-                                              ((long long)now + KAFKA_MSK_TOKEN_LIFETIME_S) *
-                                                  1000,
+                                              ((long long)now + lifetime_s) * 1000,
                                               cred.access_key_id, NULL, 0, errstr,
                                               sizeof(errstr)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         char msg[1200];
         snprintf(msg, sizeof(msg), "MSK IAM: librdkafka refused the token: %s", errstr);
         refuse_token(rk, sec, msg);
+    } else {
+        /* librdkafka asks again at 80% of the lifetime: each line is one
+         * re-signing, with the signing time, so a refresh can be seen. */
+        sec->host->log(CONNRT_LOG_DEBUG, sec->component_id,
+                       "MSK IAM: new token signed at %lld, valid %d s", (long long)now,
+                       lifetime_s);
     }
     if (token != NULL) {
         OPENSSL_cleanse(token, strlen(token));

@@ -1,7 +1,9 @@
 /*
  * cmd_describe.c - `connrt describe [CONNECTOR] [--json|--markdown]
  * [--container DIR]`: the property tables of the runtime and the connectors
- * found on the search path.
+ * found on the search path; `connrt describe --resolved FILES...
+ * --connection ID [--container DIR]`: the settings one connection's clients
+ * will use, presets applied, secrets redacted.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,12 +11,15 @@
 #include <sys/stat.h>
 
 #include "commands.h"
+#include "connection_cmd.h"
 #include "container.h"
 #include "describe.h"
 #include "diagnostics.h"
 #include "plugin_loader.h"
 
-#define USAGE "usage: connrt describe [CONNECTOR] [--json|--markdown] [--container DIR]\n"
+#define USAGE                                                                                    \
+    "usage: connrt describe [CONNECTOR] [--json|--markdown] [--container DIR]\n"                  \
+    "       connrt describe --resolved FILES... --connection ID [--container DIR]\n"
 
 struct describe_args {
     const char *connector; /* NULL: all */
@@ -144,21 +149,96 @@ static int describe(const struct describe_args *a, const connrt_registry_t *reg)
     return rc;
 }
 
+/* ------------------------------------------------------------------------ */
+/* --resolved                                                               */
+/* ------------------------------------------------------------------------ */
+
+static void print_indented(void *opaque, const char *line)
+{
+    fprintf((FILE *)opaque, "  %s\n", line);
+}
+
+static int has_resolved(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--resolved") == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Opens the connection as `connrt run` would (Kerberos gets its ticket, PEM
+ * files are written) but contacts no broker: the connector only reports the
+ * configuration it built. */
+static int describe_resolved(int argc, char **argv)
+{
+    char *files[argc > 0 ? argc : 1];
+    size_t nfiles = 0;
+    const char *id = NULL, *dir = NULL;
+    struct connrt_connection_cmd cmd;
+    char errstr[1024] = "";
+    int status;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--resolved") == 0) {
+            continue;
+        } else if (strcmp(argv[i], "--connection") == 0 && i + 1 < argc) {
+            id = argv[++i];
+        } else if (strcmp(argv[i], "--container") == 0 && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (argv[i][0] == '-') {
+            return usage_error("--resolved: unknown or incomplete option '%s'", argv[i]);
+        } else {
+            files[nfiles++] = argv[i];
+        }
+    }
+    if (id == NULL) {
+        return usage_error("%s", "--resolved needs --connection ID");
+    }
+    status = connrt_connection_cmd_open(&cmd, "describe", files, nfiles, dir, id);
+    if (status == CONNRT_EXIT_OK) {
+        connrt_describe_fn fn = connrt_connector_describe(cmd.connector);
+        if (fn == NULL) {
+            fprintf(stderr, "connrt describe: connector '%s' cannot describe a connection's "
+                            "resolved settings (it predates ABI 1.3)\n",
+                    cmd.connector->name);
+            status = CONNRT_EXIT_FAILURE;
+        } else {
+            printf("connection '%s' (connector %s): effective settings, client library "
+                   "defaults left out, secrets [redacted]\n",
+                   id, cmd.connector->name);
+            if (fn(cmd.handle, print_indented, stdout, errstr, sizeof(errstr)) != 0) {
+                fprintf(stderr, "connrt describe: connection '%s': %s\n", id, errstr);
+                status = CONNRT_EXIT_FAILURE;
+            }
+        }
+    }
+    connrt_connection_cmd_close(&cmd);
+    return status;
+}
+
 int connrt_cmd_describe(int argc, char **argv)
 {
     struct describe_args a;
     connrt_registry_t *reg;
     connrt_diagnostics_t *diag;
     struct stat st;
-    int rc = parse_args(argc, argv, &a);
+    int rc;
 
+    if (has_resolved(argc, argv)) {
+        return describe_resolved(argc, argv);
+    }
+    rc = parse_args(argc, argv, &a);
     if (rc != CONNRT_EXIT_OK) {
         return rc;
     }
     if (a.help) {
         printf(USAGE "Prints the property tables of the runtime and of each connector: name, "
                      "type, default or \"required\", allowed values, bounds, flags and "
-                     "description.\n");
+                     "description.\nWith --resolved: the settings the connection ID will give "
+                     "its client library (presets and defaults applied, each preset value with "
+                     "its reason, secrets shown as [redacted]); no broker is contacted.\n");
         return CONNRT_EXIT_OK;
     }
     if (a.container != NULL && (stat(a.container, &st) != 0 || !S_ISDIR(st.st_mode))) {

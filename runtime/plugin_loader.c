@@ -353,8 +353,18 @@ connrt_browse_fn connrt_connector_browse(const struct connrt_connector *connecto
 connrt_metrics_fn connrt_operation_metrics(const struct connrt_connector *connector,
                                            const struct connrt_operation *op)
 {
-    if (CONNRT_ABI_MINOR(connector->abi_version) < 2) {
+    if (CONNRT_ABI_MINOR(connector->abi_version) < 3) {
         return NULL;
     }
     return op->metrics;
+}
+
+connrt_describe_fn connrt_connector_describe(const struct connrt_connector *connector)
+{
+    size_t end =
+        offsetof(struct connrt_connector, connection_describe) + sizeof(connrt_describe_fn);
+    if (CONNRT_ABI_MINOR(connector->abi_version) < 3 || connector->struct_size < end) {
+        return NULL;
+    }
+    return connector->connection_describe;
 }

@@ -56,12 +56,18 @@ typedef int (*connrt_browse_fn)(void *connection, const struct connrt_browse_req
 connrt_browse_fn connrt_connector_browse(const struct connrt_connector *connector);
 
 /* The operation's metrics callback, or NULL (none, or a connector older
- * than ABI 1.2, whose slot was reserved). */
+ * than ABI 1.3, whose slot was reserved). */
 typedef void (*connrt_metrics_fn)(void *ctx,
                                   void (*sample)(void *opaque, const char *name,
                                                  const char *labels, double value),
                                   void *opaque);
 connrt_metrics_fn connrt_operation_metrics(const struct connrt_connector *connector,
                                            const struct connrt_operation *op);
+
+/* The connector's connection_describe callback, or NULL when it has none
+ * (read only from a connector of minor version >= 3, like browse). */
+typedef int (*connrt_describe_fn)(void *connection, void (*report)(void *opaque, const char *line),
+                                  void *opaque, char *errstr, size_t errstr_size);
+connrt_describe_fn connrt_connector_describe(const struct connrt_connector *connector);
 
 #endif

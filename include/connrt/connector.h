@@ -42,9 +42,16 @@
  *       Listen is implemented: listener_submit's ownership and `done`
  *       contract are stated in full, `done` NULL discards a batch, and a
  *       batch operation's execute may run on several runtime threads at
- *       once (one per listener execution). operation->metrics (in the
- *       former reserved[0] of struct connrt_operation) reports an
- *       operation's own metrics; read only from a >= 1.2 connector.
+ *       once (one per listener execution).
+ *  1.3  connector->connection_describe (in the former reserved[0] after
+ *       connection_browse, so struct_size is unchanged), for `connrt
+ *       describe --resolved`: the effective client settings of an open
+ *       connection, secrets redacted. Read only from a connector whose
+ *       minor version is >= 3 (connrt_connector_describe() in the runtime).
+ *       operation->metrics (in the former reserved[0] of struct
+ *       connrt_operation): an operation's own metrics for `connrt serve`'s
+ *       /metrics; read only from a connector of minor version >= 3.
+ *       Binary compatible, like 1.2.
  */
 #ifndef CONNRT_CONNECTOR_H
 #define CONNRT_CONNECTOR_H
@@ -57,7 +64,7 @@ extern "C" {
 #endif
 
 #define CONNRT_ABI_VERSION_MAJOR 1
-#define CONNRT_ABI_VERSION_MINOR 2
+#define CONNRT_ABI_VERSION_MINOR 3
 /* Encoded as (major << 16) | minor in connrt_connector.abi_version. */
 #define CONNRT_ABI_VERSION ((CONNRT_ABI_VERSION_MAJOR << 16) | CONNRT_ABI_VERSION_MINOR)
 #define CONNRT_ABI_MAJOR(v) ((unsigned)(v) >> 16)
@@ -265,7 +272,7 @@ struct connrt_operation {
     /* Release everything open acquired; ctx itself is freed by the host. */
     void (*close)(void *ctx);
 
-    /* 1.2 (former reserved[0]; may be NULL): the operation's own metrics
+    /* 1.3 (former reserved[0]; may be NULL): the operation's own metrics
      * for `connrt serve`'s /metrics, e.g. a listener's lag per partition.
      * Calls sample() once per value: `name` a Prometheus metric name
      * (e.g. "connrt_consumer_lag"), `labels` its labels without braces
@@ -377,7 +384,17 @@ struct connrt_connector {
                              const struct connrt_browse_report *report, char *errstr,
                              size_t errstr_size);
 
-    void *reserved[7];
+    /*
+     * 1.3: the settings the connection's clients will use, as the client
+     * library sees them once presets and defaults are applied: one line per
+     * setting to `report` ("name = value (why)"; line borrowed for the
+     * call), secret values shown as "[redacted]". Must not contact the
+     * brokers. Returns 0, or -1 with errstr. May be NULL.
+     */
+    int (*connection_describe)(void *connection, void (*report)(void *opaque, const char *line),
+                               void *opaque, char *errstr, size_t errstr_size);
+
+    void *reserved[6];
 };
 
 /* The one exported symbol. Must have no side effects. */

@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "connector-kafka/connection.h"
+#include "connector-kafka/msk.h"
 #include "tests/security/login_helpers.h"
 #include "tests/security/test_servers.h"
 
@@ -244,6 +247,105 @@ static void msk__iam_with_environment_credentials__token_accepted(void **state)
     free(log);
 }
 
+/* Signing times of the tokens made so far, from the connector's log. */
+static int token_times(long long *times, int max)
+{
+    char *log = mock_log_text();
+    const char *p = log;
+    int n = 0;
+
+    while (n < max && (p = strstr(p, "MSK IAM: new token signed at ")) != NULL) {
+        p += strlen("MSK IAM: new token signed at ");
+        times[n++] = strtoll(p, NULL, 10);
+    }
+    free(log);
+    return n;
+}
+
+static int metadata_ok(rd_kafka_t *rk)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, TIMEOUT_MS);
+
+    if (md != NULL) {
+        rd_kafka_metadata_destroy(md);
+    }
+    return err == RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+static void msk__iam_token__re_signed_before_it_expires_and_used(void **state)
+{
+    /* librdkafka checks token refresh on a 1 s timer, so a refresh at 80%
+     * may come up to 1 s late: 8 s leaves it room before the expiry. */
+    const int lifetime = 8 * ts_scale();
+    struct kafka_log_target target = {mock_host(), "msk-refresh"};
+    connrt_settings_t s;
+    kafka_security_t *sec = NULL;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_t *rk;
+    char errstr[512];
+    long long t[4];
+    int n;
+
+    (void)state;
+    start_iam_broker();
+    setenv("AWS_ACCESS_KEY_ID", "AKIDTEST", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", AWS_SECRET, 1);
+    msk_iam_settings(&s);
+    /* The broker checks X-Amz-Date + X-Amz-Expires: once the first token
+     * has expired, only a re-signed one gets a new connection in. */
+    kafka_msk_set_token_lifetime(lifetime);
+    /* Idle connections close after 1 s, so the last login is a new one. */
+    assert_int_equal(rd_kafka_conf_set(conf, "connections.max.idle.ms", "1000", errstr,
+                                       sizeof(errstr)), RD_KAFKA_CONF_OK);
+    rd_kafka_conf_set_opaque(conf, &target);
+    if (kafka_security_configure(conf, mock_host(), &s, "msk-refresh", NULL, &sec, errstr,
+                                 sizeof(errstr)) != 0) {
+        fail_msg("configure: %s", errstr);
+    }
+    assert_int_equal(kafka_security_bind(sec, &target), 0);
+    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    assert_non_null(rk);
+    assert_int_equal(kafka_security_client_started(sec, rk, errstr, sizeof(errstr)), 0);
+
+    assert_true(metadata_ok(rk));
+    assert_int_equal(ts_wait(&broker, "EVENT auth ok mechanism=OAUTHBEARER principal=AKIDTEST",
+                             2000, NULL, 0), 0);
+    assert_int_equal(token_times(t, 4), 1);
+
+    /* librdkafka asks again at 80% of the lifetime: wait for that token
+     * (a deadline on an event, polled), no longer than the first one lives. */
+    for (long long until = (t[0] + lifetime) * 1000LL; (n = token_times(t, 4)) < 2;) {
+        struct timespec ts = {0, 50 * 1000000L};
+        if ((long long)time(NULL) * 1000LL > until) {
+            break;
+        }
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(n, 2);
+    /* Re-signed before the first expired, and not at once (80%, whole
+     * seconds: the X-Amz-Date resolution). */
+    if (t[1] >= t[0] + lifetime || t[1] < t[0] + (lifetime * 8) / 10 - 1) {
+        fail_msg("tokens signed at %lld and %lld, lifetime %d s", t[0], t[1], lifetime);
+    }
+
+    /* Once the first token is past its expiry, a new login still works. */
+    while ((long long)time(NULL) <= t[0] + lifetime) {
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(metadata_ok(rk));
+    assert_int_equal(ts_wait(&broker, "EVENT auth ok mechanism=OAUTHBEARER principal=AKIDTEST",
+                             TIMEOUT_MS, NULL, 0), 0);
+    assert_int_equal(ts_count(&broker, "EVENT auth fail"), 0);
+
+    kafka_security_forget_client(rk);
+    rd_kafka_destroy(rk);
+    kafka_security_unbind(&target);
+    kafka_security_destroy(sec);
+    kafka_msk_set_token_lifetime(KAFKA_MSK_TOKEN_LIFETIME_S);
+}
+
 static void msk__iam_with_credentials_file_profile__token_with_session(void **state)
 {
     connrt_settings_t s;
@@ -400,6 +502,8 @@ int main(void)
         cmocka_unit_test_teardown(msk__iam_with_credentials_file_profile__token_with_session,
                                   stop_broker),
         cmocka_unit_test_teardown(msk__iam_with_properties_and_wrong_secret__credentials_stage,
+                                  stop_broker),
+        cmocka_unit_test_teardown(msk__iam_token__re_signed_before_it_expires_and_used,
                                   stop_broker),
         cmocka_unit_test_teardown(msk__scram__sasl_ssl_scram_sha_512, stop_broker),
         cmocka_unit_test_teardown(msk__auth_kinds__pick_port_protocol_and_region, stop_broker),

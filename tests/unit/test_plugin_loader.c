@@ -233,6 +233,13 @@ static int browse_nothing(void *connection, const struct connrt_browse_request *
     return 0;
 }
 
+static int describe_nothing(void *connection, void (*report)(void *opaque, const char *line),
+                            void *opaque, char *errstr, size_t errstr_size)
+{
+    (void)connection, (void)report, (void)opaque, (void)errstr, (void)errstr_size;
+    return 0;
+}
+
 static const struct connrt_property_def no_properties[] = {
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL, NULL},
 };
@@ -249,6 +256,7 @@ static struct connrt_connector descriptor(const char *name, unsigned minor)
         .connection_open = open_nothing,
         .connection_close = close_nothing,
         .connection_browse = browse_nothing,
+        .connection_describe = describe_nothing,
     };
 }
 
@@ -274,6 +282,32 @@ static void connector_browse__abi_1_2_connector__returns_its_callback(void **sta
     assert_null(connrt_connector_browse(&current));
 }
 
+/* ---------------------------------------------------------------- ABI 1.3: describe */
+
+static void connector_describe__abi_1_2_connector__accepted_without_describe(void **state)
+{
+    (void)state;
+    char errstr[256] = "";
+    connrt_registry_t *reg = connrt_registry_new();
+    /* A 1.2 descriptor has a reserved slot where 1.3 put connection_describe. */
+    struct connrt_connector old = descriptor("old12", 2);
+    assert_int_equal(connrt_registry_add_static(reg, &old, "old12.so", errstr, sizeof(errstr)),
+                     0);
+    assert_non_null(connrt_connector_browse(connrt_registry_find(reg, "old12")));
+    assert_null(connrt_connector_describe(connrt_registry_find(reg, "old12")));
+    connrt_registry_destroy(reg);
+}
+
+static void connector_describe__abi_1_3_connector__returns_its_callback(void **state)
+{
+    (void)state;
+    struct connrt_connector current = descriptor("new13", 3);
+    assert_ptr_equal(connrt_connector_describe(&current), describe_nothing);
+    /* A descriptor that claims 1.3 but is too small to hold the member. */
+    current.struct_size = offsetof(struct connrt_connector, connection_describe);
+    assert_null(connrt_connector_describe(&current));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +322,8 @@ int main(void)
         cmocka_unit_test(load_search_path__same_name_twice_in_one_directory__refused),
         cmocka_unit_test(connector_browse__abi_1_1_connector__accepted_without_browse),
         cmocka_unit_test(connector_browse__abi_1_2_connector__returns_its_callback),
+        cmocka_unit_test(connector_describe__abi_1_2_connector__accepted_without_describe),
+        cmocka_unit_test(connector_describe__abi_1_3_connector__returns_its_callback),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

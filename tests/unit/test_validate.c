@@ -117,7 +117,7 @@ static void fake_close(void *connection)
 
 static const struct connrt_connector fake = {
     CONNRT_ABI_VERSION, sizeof(struct connrt_connector), "fake", "1.0", "a fake connector",
-    connection_table, container_table, operations, fake_open, NULL, fake_close, NULL, {NULL},
+    connection_table, container_table, operations, fake_open, NULL, fake_close, NULL, NULL, {NULL},
 };
 
 static const struct connrt_property_def empty_table[] = {
@@ -132,7 +132,7 @@ static const struct connrt_operation other_operations[] = {
 
 static const struct connrt_connector other = {
     CONNRT_ABI_VERSION, sizeof(struct connrt_connector), "other", "1.0", "another",
-    empty_table, NULL, other_operations, fake_open, NULL, fake_close, NULL, {NULL},
+    empty_table, NULL, other_operations, fake_open, NULL, fake_close, NULL, NULL, {NULL},
 };
 
 /* ------------------------------------------------------------------------ */
