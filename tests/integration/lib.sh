@@ -28,6 +28,8 @@ start_cluster() {
     coproc CLUSTER { exec "$CONNRT" embedded-cluster "$@"; }
     CLUSTER_IN=${CLUSTER[1]}
     CLUSTER_OUT=${CLUSTER[0]}
+    # bash unsets CLUSTER_PID once the coprocess ends: keep its own copy.
+    CLUSTER_PROC=$CLUSTER_PID
     cleanup_hooks+=("kill $CLUSTER_PID 2>/dev/null; wait $CLUSTER_PID 2>/dev/null")
     read -r -t 30 BOOTSTRAP <&"$CLUSTER_OUT" || { echo "embedded cluster did not start" >&2; exit 1; }
     export BOOTSTRAP

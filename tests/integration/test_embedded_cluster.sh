@@ -57,9 +57,9 @@ check "cluster still answers after end of stdin" \
     bash -c 'kcat -L -b "$1" -t t1 -m 10 >/dev/null' _ "$BOOTSTRAP"
 
 # SIGTERM stops it cleanly.
-kill -TERM "$CLUSTER_PID"
+kill -TERM "$CLUSTER_PROC"
 set +e
-wait "$CLUSTER_PID"
+wait "$CLUSTER_PROC"
 term_status=$?
 set -e
 check "SIGTERM exits 0" test "$term_status" -eq 0
