@@ -75,6 +75,7 @@ static int parse_field(const char *field, size_t len, int index, struct cs_field
                        char *errstr, size_t errstr_size)
 {
     const char *eq = memchr(field, '=', len);
+    const char *end = field + len; /* before the name's blanks are skipped */
     size_t nlen;
 
     if (eq == NULL) {
@@ -105,13 +106,13 @@ static int parse_field(const char *field, size_t len, int index, struct cs_field
     }
     if (nlen == 8 && strncasecmp(field, "Endpoint", 8) == 0) {
         f->endpoint = eq + 1;
-        f->endpoint_len = len - (size_t)(eq + 1 - field);
+        f->endpoint_len = (size_t)(end - (eq + 1));
     } else if (nlen == 19 && strncasecmp(field, "SharedAccessKeyName", 19) == 0) {
-        f->key_name = eq + 1 < field + len;
+        f->key_name = eq + 1 < end;
     } else if (nlen == 15 && strncasecmp(field, "SharedAccessKey", 15) == 0) {
-        f->key = eq + 1 < field + len;
+        f->key = eq + 1 < end;
     } else if (nlen == 21 && strncasecmp(field, "SharedAccessSignature", 21) == 0) {
-        f->signature = eq + 1 < field + len;
+        f->signature = eq + 1 < end;
     }
     return 0;
 }

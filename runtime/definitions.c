@@ -682,6 +682,30 @@ static int line_in_buffer(const char *buf, size_t len, const char *needle)
     return line;
 }
 
+/* Parse, validate and model one file's bytes (borrowed); problems into ld. */
+static void load_buffer(struct load *ld, const char *buf, size_t len)
+{
+    if (len > (size_t)MAX_FILE_SIZE) {
+        problem(ld, 0, "cannot read: larger than %ld MiB", MAX_FILE_SIZE >> 20);
+        return;
+    }
+    /* libxml2's handlers are per thread: ours only for this call. */
+    xmlStructuredErrorFunc saved_handler = xmlStructuredError;
+    void *saved_context = xmlStructuredErrorContext;
+    xmlSetStructuredErrorFunc(ld, contextless_error);
+    xmlDocPtr doc = parse_xml(ld, buf, len);
+    int doctype_line = doc && doc->intSubset ? line_in_buffer(buf, len, "<!DOCTYPE") : 0;
+    if (doc != NULL && doc->intSubset != NULL) {
+        /* Entities are a needless attack surface (XXE, expansion bombs). */
+        problem(ld, doctype_line, "DOCTYPE declarations are not allowed in definitions");
+    } else if (doc != NULL) {
+        validate_schema(ld, doc);
+        build_model(ld, doc);
+    }
+    xmlFreeDoc(doc);
+    xmlSetStructuredErrorFunc(saved_context, saved_handler);
+}
+
 size_t connrt_definitions_load_file(connrt_definitions_t *defs, const char *path,
                                     connrt_diagnostics_t *diag)
 {
@@ -699,26 +723,23 @@ size_t connrt_definitions_load_file(connrt_definitions_t *defs, const char *path
     if (buf == NULL) {
         return ld.problems;
     }
-    if (len > (size_t)MAX_FILE_SIZE) {
-        problem(&ld, 0, "cannot read: larger than %ld MiB", MAX_FILE_SIZE >> 20);
-        free(buf);
-        return ld.problems;
-    }
-    /* libxml2's handlers are per thread: ours only for this call. */
-    xmlStructuredErrorFunc saved_handler = xmlStructuredError;
-    void *saved_context = xmlStructuredErrorContext;
-    xmlSetStructuredErrorFunc(&ld, contextless_error);
-    xmlDocPtr doc = parse_xml(&ld, buf, len);
-    int doctype_line = doc && doc->intSubset ? line_in_buffer(buf, len, "<!DOCTYPE") : 0;
+    load_buffer(&ld, buf, len);
     free(buf);
-    if (doc != NULL && doc->intSubset != NULL) {
-        /* Entities are a needless attack surface (XXE, expansion bombs). */
-        problem(&ld, doctype_line, "DOCTYPE declarations are not allowed in definitions");
-    } else if (doc != NULL) {
-        validate_schema(&ld, doc);
-        build_model(&ld, doc);
+    return ld.problems;
+}
+
+size_t connrt_definitions_load_memory(connrt_definitions_t *defs, const char *name,
+                                      const char *buf, size_t len, connrt_diagnostics_t *diag)
+{
+    struct load ld = {.defs = defs, .file = name, .diag = diag};
+    if (defs == NULL || name == NULL || (buf == NULL && len > 0)) {
+        return 0;
     }
-    xmlFreeDoc(doc);
-    xmlSetStructuredErrorFunc(saved_context, saved_handler);
+    ld.file = add_file(defs, name);
+    if (ld.file == NULL) {
+        connrt_diag_add(diag, name, 0, "out of memory");
+        return 1;
+    }
+    load_buffer(&ld, buf != NULL ? buf : "", len);
     return ld.problems;
 }

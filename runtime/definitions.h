@@ -90,6 +90,14 @@ void connrt_definitions_destroy(connrt_definitions_t *defs); /* NULL no-op */
 size_t connrt_definitions_load_file(connrt_definitions_t *defs, const char *path,
                                     connrt_diagnostics_t *diag);
 
+/*
+ * The same for `len` bytes at `buf` (borrowed; need not be NUL-terminated),
+ * named `name` (copied) in messages and in the file list, as if read from a
+ * file of that name. For callers that hold the text already (the fuzzers).
+ */
+size_t connrt_definitions_load_memory(connrt_definitions_t *defs, const char *name,
+                                      const char *buf, size_t len, connrt_diagnostics_t *diag);
+
 size_t connrt_definitions_count(const connrt_definitions_t *defs);
 /* Borrowed until destroy. */
 const struct connrt_def_component *connrt_definitions_at(const connrt_definitions_t *defs,

@@ -431,8 +431,9 @@ static int fill_block(connrt_input_t *in)
 static int take_line(connrt_input_t *in, const char **line, size_t *len)
 {
     for (;;) {
-        const char *start = in->block + in->block_start;
         size_t avail = in->block_end - in->block_start;
+        /* No block before the first read: NULL + 0 is undefined behaviour. */
+        const char *start = avail > 0 ? in->block + in->block_start : NULL;
         const char *nl = avail > 0 ? memchr(start, '\n', avail) : NULL;
         if (nl != NULL || (in->at_eof && avail > 0)) {
             *line = start;

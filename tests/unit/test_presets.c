@@ -35,6 +35,22 @@ static void event_hubs_parse__portal_string__host_of_endpoint(void **state)
     assert_string_equal(host, "myns.servicebus.windows.net");
 }
 
+/* Found by fuzzing: blanks before "Endpoint" made its value run past the string. */
+static void event_hubs_parse__blanks_before_last_endpoint__host_within_string(void **state)
+{
+    char host[256], errstr[512];
+    const char text[] = "SharedAccessKeyName=n;SharedAccessKey=" KEY
+                        ";\v\vEndpoint=sb://myns.servicebus.windows.net/";
+    char *cs = malloc(sizeof(text)); /* exact size, so ASan sees a read past it */
+
+    (void)state;
+    assert_non_null(cs);
+    memcpy(cs, text, sizeof(text));
+    assert_int_equal(kafka_event_hubs_parse(cs, host, sizeof(host), errstr, sizeof(errstr)), 0);
+    assert_string_equal(host, "myns.servicebus.windows.net");
+    free(cs);
+}
+
 static void event_hubs_parse__each_malformation__clear_error_without_key(void **state)
 {
     static const struct {
@@ -53,6 +69,9 @@ static void event_hubs_parse__each_malformation__clear_error_without_key(void **
         {"Endpoint=sb://x/;S3cretKeyMaterial+/AbC=x;SharedAccessKeyName=n",
          "part 2 has an unknown name"},
         {"Endpoint=sb:///;SharedAccessKeyName=n;SharedAccessKey=" KEY, "no namespace host"},
+        /* Blanks before a name once moved the value's end (found by fuzzing). */
+        {"Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=n; SharedAccessKey=",
+         "needs SharedAccessKeyName and SharedAccessKey"},
     };
     char host[256], errstr[512];
 
@@ -257,6 +276,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(event_hubs_parse__portal_string__host_of_endpoint),
+        cmocka_unit_test(event_hubs_parse__blanks_before_last_endpoint__host_within_string),
         cmocka_unit_test(event_hubs_parse__each_malformation__clear_error_without_key),
         cmocka_unit_test(event_hubs_settings__recommended__include_limit_and_keepalive),
         cmocka_unit_test(msk_listener__each_auth__port_and_protocol),
