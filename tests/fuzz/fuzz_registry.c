@@ -64,16 +64,18 @@ static void op_listen_stop(void *ctx)
 {
 }
 
+/* Designated initializers: the descriptors grow at the end (ABI). */
 static const struct connrt_operation operations[] = {
-    {"produce", CONNRT_OP_BATCH, 0, "produce", produce_table, 0, op_open, op_execute, NULL, NULL,
-     NULL, NULL, {NULL}},
-    {"consume", CONNRT_OP_BATCH, 1, "consume", consume_table, 0, op_open, op_execute, NULL, NULL,
-     NULL, NULL, {NULL}},
-    {"commit_offset", CONNRT_OP_BATCH, 0, "commit", consume_table, 0, op_open, op_execute, NULL,
-     NULL, NULL, NULL, {NULL}},
-    {"listen", CONNRT_OP_LISTEN, 1, "listen", consume_table, 0, op_open, NULL, op_listen_start,
-     op_listen_stop, NULL, NULL, {NULL}},
-    {NULL, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, {NULL}},
+    {.type = "produce", .kind = CONNRT_OP_BATCH, .description = "produce",
+     .properties = produce_table, .open = op_open, .execute = op_execute},
+    {.type = "consume", .kind = CONNRT_OP_BATCH, .can_start = 1, .description = "consume",
+     .properties = consume_table, .open = op_open, .execute = op_execute},
+    {.type = "commit_offset", .kind = CONNRT_OP_BATCH, .description = "commit",
+     .properties = consume_table, .open = op_open, .execute = op_execute},
+    {.type = "listen", .kind = CONNRT_OP_LISTEN, .can_start = 1, .description = "listen",
+     .properties = consume_table, .open = op_open, .listen_start = op_listen_start,
+     .listen_stop = op_listen_stop},
+    {.type = NULL},
 };
 
 static int conn_open(const struct connrt_host *host, const connrt_settings_t *settings,
@@ -89,9 +91,16 @@ static void conn_close(void *connection)
 }
 
 static const struct connrt_connector kafka = {
-    CONNRT_ABI_VERSION, sizeof(struct connrt_connector), "kafka", "fuzz", "Kafka tables",
-    kafka_connection_properties, kafka_container_properties, operations, conn_open, NULL,
-    conn_close, NULL, {NULL},
+    .abi_version = CONNRT_ABI_VERSION,
+    .struct_size = sizeof(struct connrt_connector),
+    .name = "kafka",
+    .version = "fuzz",
+    .description = "Kafka tables",
+    .connection_properties = kafka_connection_properties,
+    .container_properties = kafka_container_properties,
+    .operations = operations,
+    .connection_open = conn_open,
+    .connection_close = conn_close,
 };
 
 const connrt_registry_t *fuzz_registry(void)
