@@ -193,12 +193,12 @@ static const char *name_copy(connrt_arena_t *arena, const char *name)
 }
 
 static int list_set(connrt_arena_t *arena, struct prop_list *list, const char *name,
-                    const char *value)
+                    const char *value, size_t value_len)
 {
     if (name == NULL || value == NULL) {
         return -1;
     }
-    char *value_copy = connrt_arena_strdup(arena, value);
+    char *value_copy = connrt_arena_strndup(arena, value, value_len);
     if (value_copy == NULL) {
         return -1;
     }
@@ -252,7 +252,13 @@ const char *connrt_document_get_property(const connrt_document_t *doc, const cha
 
 int connrt_document_set_property(connrt_document_t *doc, const char *name, const char *value)
 {
-    return list_set(doc->arena, &doc->props, name, value);
+    return connrt_document_set_property_n(doc, name, value, value ? strlen(value) : 0);
+}
+
+int connrt_document_set_property_n(connrt_document_t *doc, const char *name, const char *value,
+                                   size_t len)
+{
+    return list_set(doc->arena, &doc->props, name, value, len);
 }
 
 size_t connrt_document_property_count(const connrt_document_t *doc)
@@ -273,7 +279,7 @@ const char *connrt_document_get_tracked(const connrt_document_t *doc, const char
 
 int connrt_document_set_tracked(connrt_document_t *doc, const char *name, const char *value)
 {
-    return list_set(doc->arena, &doc->tracked, name, value);
+    return list_set(doc->arena, &doc->tracked, name, value, value ? strlen(value) : 0);
 }
 
 size_t connrt_document_tracked_count(const connrt_document_t *doc)

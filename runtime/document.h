@@ -21,6 +21,10 @@ int connrt_document_set_payload(connrt_document_t *doc, const void *payload, siz
 /* Document properties; strings copied into the document's arena. */
 const char *connrt_document_get_property(const connrt_document_t *doc, const char *name);
 int connrt_document_set_property(connrt_document_t *doc, const char *name, const char *value);
+/* The same with the value's first `len` bytes (borrowed; need not end in a
+ * NUL, must hold none). */
+int connrt_document_set_property_n(connrt_document_t *doc, const char *name, const char *value,
+                                   size_t len);
 size_t connrt_document_property_count(const connrt_document_t *doc);
 void connrt_document_property_at(const connrt_document_t *doc, size_t i, const char **name,
                                  const char **value);

@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "document.h"
 #include "json_pointer.h"
+#include "json_scan.h"
 #include "output.h"
 #include "recorder.h"
 
@@ -198,44 +199,65 @@ static void fail_operation(struct engine *e, const char *what)
 
 /* ----------------------------------------------------------- set-properties */
 
-static const char *assignment_value(const struct connrt_def_assignment *a,
-                                    const connrt_document_t *doc, json_t **root, char **owned,
-                                    char *reason, size_t reason_size)
+/* The value of a json-pointer assignment. The scanner answers the common
+ * case (a plain string or integer) without building a tree; anything else,
+ * errors included, goes to jansson, parsed once per document in *root. */
+static const char *pointer_value(const struct connrt_def_assignment *a,
+                                 const connrt_document_t *doc, json_t **root, char **owned,
+                                 size_t *value_len, char *reason, size_t reason_size)
 {
     char why[REASON_SIZE / 2];
+    const char *v;
+    size_t len;
+    const char *payload = connrt_document_payload(doc, &len);
+    if (*root == NULL &&
+        connrt_json_scan_pointer(payload, len, a->argument, &v, value_len) == 0) {
+        return v;
+    }
+    if (*root == NULL) {
+        json_error_t jerr;
+        *root = json_loadb(payload, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+        if (*root == NULL) {
+            /* jansson's text may quote the payload: keep payloads out of errors. */
+            snprintf(reason, reason_size,
+                     "json-pointer '%s': the payload is not JSON (line %d, column %d)",
+                     a->argument, jerr.line, jerr.column);
+            return NULL;
+        }
+    }
+    json_t *found;
+    if (connrt_json_pointer_get(*root, a->argument, &found, why, sizeof(why)) != 0) {
+        snprintf(reason, reason_size, "json-pointer '%s': %s", a->argument, why);
+        return NULL;
+    }
+    if (json_is_string(found)) {
+        /* Borrowed from *root, which lives until the property is set; a NUL
+         * inside ends the property. */
+        v = json_string_value(found);
+        *value_len = strlen(v);
+        return v;
+    }
+    *owned = connrt_json_value_text(found);
+    if (*owned == NULL) {
+        snprintf(reason, reason_size, "json-pointer '%s': out of memory", a->argument);
+        return NULL;
+    }
+    *value_len = strlen(*owned);
+    return *owned;
+}
+
+/* The value of one assignment and its length (it need not end in a NUL). */
+static const char *assignment_value(const struct connrt_def_assignment *a,
+                                    const connrt_document_t *doc, json_t **root, char **owned,
+                                    size_t *value_len, char *reason, size_t reason_size)
+{
     const char *v = NULL;
     switch (a->source) {
     case CONNRT_SOURCE_VALUE:
-        return a->argument;
-    case CONNRT_SOURCE_JSON_POINTER: {
-        if (*root == NULL) {
-            size_t len;
-            const char *payload = connrt_document_payload(doc, &len);
-            json_error_t jerr;
-            *root = json_loadb(payload, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-            if (*root == NULL) {
-                /* jansson's text may quote the payload: keep payloads out of errors. */
-                snprintf(reason, reason_size,
-                         "json-pointer '%s': the payload is not JSON (line %d, column %d)",
-                         a->argument, jerr.line, jerr.column);
-                return NULL;
-            }
-        }
-        json_t *found;
-        if (connrt_json_pointer_get(*root, a->argument, &found, why, sizeof(why)) != 0) {
-            snprintf(reason, reason_size, "json-pointer '%s': %s", a->argument, why);
-            return NULL;
-        }
-        if (json_is_string(found)) {
-            /* Borrowed from *root, which lives until the property is set. */
-            return json_string_value(found);
-        }
-        *owned = connrt_json_value_text(found);
-        if (*owned == NULL) {
-            snprintf(reason, reason_size, "json-pointer '%s': out of memory", a->argument);
-        }
-        return *owned;
-    }
+        v = a->argument;
+        break;
+    case CONNRT_SOURCE_JSON_POINTER:
+        return pointer_value(a, doc, root, owned, value_len, reason, reason_size);
     case CONNRT_SOURCE_FROM_PROPERTY:
         /* Document properties first, then tracked ones (kafka.offset...). */
         v = connrt_document_get_property(doc, a->argument);
@@ -246,7 +268,7 @@ static const char *assignment_value(const struct connrt_def_assignment *a,
             snprintf(reason, reason_size, "from-property '%s': the document has no property '%s'",
                      a->argument, a->argument);
         }
-        return v;
+        break;
     case CONNRT_SOURCE_FILE_NAME:
         v = connrt_document_get_property(doc, FILE_NAME_PROPERTY);
         if (v == NULL) {
@@ -254,10 +276,15 @@ static const char *assignment_value(const struct connrt_def_assignment *a,
                      "file-name: the document has no file name (" FILE_NAME_PROPERTY
                      " is set for each file of --input DIR)");
         }
-        return v;
+        break;
+    default:
+        snprintf(reason, reason_size, "unknown value source");
+        break;
     }
-    snprintf(reason, reason_size, "unknown value source");
-    return NULL;
+    if (v != NULL) {
+        *value_len = strlen(v);
+    }
+    return v;
 }
 
 /* Apply every assignment in order. Returns 0, or -1 with the reason. */
@@ -269,10 +296,11 @@ static int apply_assignments(const struct connrt_def_step *step, connrt_document
     for (size_t i = 0; i < step->nassignments && rc == 0; i++) {
         const struct connrt_def_assignment *a = &step->assignments[i];
         char *owned = NULL;
-        const char *v = assignment_value(a, doc, &root, &owned, reason, reason_size);
+        size_t len = 0;
+        const char *v = assignment_value(a, doc, &root, &owned, &len, reason, reason_size);
         if (v == NULL) {
             rc = -1;
-        } else if (connrt_document_set_property(doc, a->name, v) != 0) {
+        } else if (connrt_document_set_property_n(doc, a->name, v, len) != 0) {
             snprintf(reason, reason_size, "property '%s': out of memory", a->name);
             rc = -1;
         }
