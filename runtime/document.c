@@ -12,6 +12,8 @@
 #include <string.h>
 
 #define PROPS_INITIAL_CAPACITY 4
+/* Kafka sets five tracked properties on every document it touches. */
+#define TRACKED_INITIAL_CAPACITY 8
 
 struct prop {
     const char *name;
@@ -152,9 +154,9 @@ static struct prop *list_find(const struct prop_list *list, const char *name)
     return NULL;
 }
 
-static int list_grow(connrt_arena_t *arena, struct prop_list *list)
+static int list_grow(connrt_arena_t *arena, struct prop_list *list, size_t initial)
 {
-    size_t capacity = list->capacity ? list->capacity * 2 : PROPS_INITIAL_CAPACITY;
+    size_t capacity = list->capacity ? list->capacity * 2 : initial;
     struct prop *items = connrt_arena_alloc(arena, capacity * sizeof(*items));
     if (items == NULL) {
         return -1;
@@ -192,8 +194,8 @@ static const char *name_copy(connrt_arena_t *arena, const char *name)
     return connrt_arena_strndup(arena, name, len);
 }
 
-static int list_set(connrt_arena_t *arena, struct prop_list *list, const char *name,
-                    const char *value, size_t value_len)
+static int list_set(connrt_arena_t *arena, struct prop_list *list, size_t initial,
+                    const char *name, const char *value, size_t value_len)
 {
     if (name == NULL || value == NULL) {
         return -1;
@@ -207,7 +209,7 @@ static int list_set(connrt_arena_t *arena, struct prop_list *list, const char *n
         p->value = value_copy;
         return 0;
     }
-    if (list->count == list->capacity && list_grow(arena, list) != 0) {
+    if (list->count == list->capacity && list_grow(arena, list, initial) != 0) {
         return -1;
     }
     const char *stored_name = name_copy(arena, name);
@@ -258,7 +260,7 @@ int connrt_document_set_property(connrt_document_t *doc, const char *name, const
 int connrt_document_set_property_n(connrt_document_t *doc, const char *name, const char *value,
                                    size_t len)
 {
-    return list_set(doc->arena, &doc->props, name, value, len);
+    return list_set(doc->arena, &doc->props, PROPS_INITIAL_CAPACITY, name, value, len);
 }
 
 size_t connrt_document_property_count(const connrt_document_t *doc)
@@ -279,7 +281,8 @@ const char *connrt_document_get_tracked(const connrt_document_t *doc, const char
 
 int connrt_document_set_tracked(connrt_document_t *doc, const char *name, const char *value)
 {
-    return list_set(doc->arena, &doc->tracked, name, value, value ? strlen(value) : 0);
+    return list_set(doc->arena, &doc->tracked, TRACKED_INITIAL_CAPACITY, name, value,
+                    value ? strlen(value) : 0);
 }
 
 size_t connrt_document_tracked_count(const connrt_document_t *doc)

@@ -41,8 +41,12 @@ struct connrt_engine_counts {
     double seconds;
 };
 
-/* Documents held in memory at once when nothing else is configured. */
-#define CONNRT_ENGINE_DEFAULT_CHUNK 10000
+/* Documents held in memory at once when nothing else is configured. Large,
+ * because every chunk ends with a wait: Produce waits for the delivery
+ * reports of the whole chunk (a round trip and more, however small the
+ * chunk), so 10,000-document chunks spent most of the time waiting. The
+ * chunk's arena is capped in bytes too, so large documents stay bounded. */
+#define CONNRT_ENGINE_DEFAULT_CHUNK 100000
 
 /*
  * Run `process` (borrowed, from `defs`) once. Operations are opened through
