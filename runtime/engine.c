@@ -10,6 +10,7 @@
 #include "engine.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -82,6 +83,12 @@ struct engine {
     size_t not_processed; /* emitted after a failure stopped the process */
     struct connrt_engine_counts counts;
     int stopped; /* read no further input: an operation, the input or output failed */
+    /* Background chunks of a start operation (see chunk_worker). */
+    connrt_arena_t *spare;
+    pthread_t worker;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int worker_started, work_pending, worker_quit;
     int failed;  /* exit status 3 */
     connrt_recorder_t *recorder; /* history and log of the execution; NULL: none */
 };
@@ -656,11 +663,10 @@ static void run_from_input(struct engine *e)
     }
 }
 
-/* Emitted documents of the start operation go through the process. After
- * a failure stopped it, they are counted as failures instead. */
-static void pass_emitted_on(struct engine *e)
+/* The documents taken into the slots go through the process. After a
+ * failure stopped it, they are counted as failures instead. */
+static void process_emitted(struct engine *e)
 {
-    take_emitted(e, &e->main_steps[0], e->source, &e->live, 0);
     if (!e->stopped) {
         process_chunk(e);
         return;
@@ -674,15 +680,135 @@ static void pass_emitted_on(struct engine *e)
     count_outcomes(e);
 }
 
-/* The start operation has emitted a chunk: pass it on now and free it, so
- * that memory stays flat however many documents it emits. */
-static int stream_emitted(void *opaque, connrt_batch_t *batch)
+/* Emitted documents of the start operation go through the process. */
+static void pass_emitted_on(struct engine *e)
+{
+    take_emitted(e, &e->main_steps[0], e->source, &e->live, 0);
+    process_emitted(e);
+}
+
+/* ------------------------------------------------------- background chunks */
+
+/*
+ * A start operation's chunks are processed on a second thread while the
+ * operation goes on reading into a second arena: Consume then polls and
+ * builds documents on one core while the previous chunk is written out on
+ * the other. The engine's state (slots, lists, counts, recorder) belongs to
+ * the worker while it holds a chunk; the operation's thread touches it only
+ * once the worker is idle again (wait_worker).
+ */
+static void *chunk_worker(void *opaque)
+{
+    struct engine *e = opaque;
+    pthread_mutex_lock(&e->lock);
+    for (;;) {
+        while (!e->work_pending && !e->worker_quit) {
+            pthread_cond_wait(&e->cond, &e->lock);
+        }
+        if (!e->work_pending) {
+            break;
+        }
+        pthread_mutex_unlock(&e->lock);
+        process_emitted(e);
+        chunk_reset(e);
+        pthread_mutex_lock(&e->lock);
+        e->work_pending = 0;
+        pthread_cond_broadcast(&e->cond);
+    }
+    pthread_mutex_unlock(&e->lock);
+    return NULL;
+}
+
+static void wait_worker(struct engine *e)
+{
+    if (!e->worker_started) {
+        return;
+    }
+    pthread_mutex_lock(&e->lock);
+    while (e->work_pending) {
+        pthread_cond_wait(&e->cond, &e->lock);
+    }
+    pthread_mutex_unlock(&e->lock);
+}
+
+/* A worker and the second arena; without them chunks are processed inline. */
+static void start_worker(struct engine *e)
+{
+    e->spare = connrt_arena_new();
+    if (e->spare == NULL) {
+        return;
+    }
+    if (pthread_mutex_init(&e->lock, NULL) != 0) {
+        return;
+    }
+    if (pthread_cond_init(&e->cond, NULL) != 0) {
+        pthread_mutex_destroy(&e->lock);
+        return;
+    }
+    if (pthread_create(&e->worker, NULL, chunk_worker, e) != 0) {
+        pthread_cond_destroy(&e->cond);
+        pthread_mutex_destroy(&e->lock);
+        return;
+    }
+    e->worker_started = 1;
+    /* The operation emits into the spare arena; e->arena is the worker's. */
+    connrt_batch_set_arena(e->source, e->spare);
+}
+
+static void stop_worker(struct engine *e)
+{
+    if (!e->worker_started) {
+        return;
+    }
+    pthread_mutex_lock(&e->lock);
+    e->worker_quit = 1;
+    pthread_cond_broadcast(&e->cond);
+    pthread_mutex_unlock(&e->lock);
+    pthread_join(e->worker, NULL);
+    pthread_cond_destroy(&e->cond);
+    pthread_mutex_destroy(&e->lock);
+    e->worker_started = 0;
+}
+
+/* The engine takes the arena the operation emitted into; the operation
+ * goes on in the one the worker has finished with (reset). */
+static void take_source_arena(struct engine *e)
+{
+    connrt_arena_t *emitted_into = connrt_batch_arena(e->source);
+    if (emitted_into == e->arena) {
+        return;
+    }
+    connrt_batch_set_arena(e->source, e->arena);
+    e->spare = e->arena; /* the pair stays owned by e->arena and e->spare */
+    e->arena = emitted_into;
+    connrt_batch_set_arena(e->batch, e->arena);
+}
+
+/* The start operation has emitted a chunk: pass it on and free it, so that
+ * memory stays flat however many documents it emits (two chunks at most:
+ * one being read, one on the worker). */
+static int stream_emitted(void *opaque, connrt_batch_t *batch, int final)
 {
     struct engine *e = opaque;
     (void)batch;
-    pass_emitted_on(e);
-    chunk_reset(e);
-    return e->stopped ? -1 : 0;
+    wait_worker(e);
+    if (connrt_batch_emitted_count(e->source) == 0) {
+        return e->stopped ? -1 : 0;
+    }
+    take_source_arena(e);
+    take_emitted(e, &e->main_steps[0], e->source, &e->live, 0);
+    if (final || !e->worker_started) {
+        /* The operation waits for the outcome (e.g. before committing). */
+        process_emitted(e);
+        chunk_reset(e);
+        return e->stopped ? -1 : 0;
+    }
+    int stopped = e->stopped;
+    pthread_mutex_lock(&e->lock);
+    e->work_pending = 1;
+    pthread_cond_broadcast(&e->cond);
+    pthread_mutex_unlock(&e->lock);
+    return stopped ? -1 : 0;
 }
 
 static void run_from_operation(struct engine *e)
@@ -691,11 +817,15 @@ static void run_from_operation(struct engine *e)
     char errstr[REASON_SIZE] = "";
     char what[2 * REASON_SIZE];
     chunk_reset(e);
+    start_worker(e);
     /* A source operation: an empty batch in, emitted documents out. */
     connrt_batch_set_emit_hook(e->source, e->chunk_documents, CHUNK_MAX_BYTES, stream_emitted,
                                e);
     int rc = st->op->op->execute(st->op->ctx, e->source, errstr, sizeof(errstr));
     connrt_batch_set_emit_hook(e->source, 0, 0, NULL, NULL);
+    wait_worker(e);
+    stop_worker(e);
+    take_source_arena(e);
     pass_emitted_on(e);
     if (rc != 0) {
         snprintf(what, sizeof(what), "operation '%s' failed: %s", st->name,
@@ -881,6 +1011,7 @@ static void release(struct engine *e)
         connrt_batch_destroy(e->source);
     }
     connrt_arena_destroy(e->arena);
+    connrt_arena_destroy(e->spare);
     free(e->slots);
     free(e->live.items);
     free(e->next.items);
