@@ -83,14 +83,14 @@ struct engine {
     size_t not_processed; /* emitted after a failure stopped the process */
     struct connrt_engine_counts counts;
     int stopped; /* read no further input: an operation, the input or output failed */
+    int failed;  /* exit status 3 */
+    connrt_recorder_t *recorder; /* history and log of the execution; NULL: none */
     /* Background chunks of a start operation (see chunk_worker). */
     connrt_arena_t *spare;
     pthread_t worker;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int worker_started, work_pending, worker_quit;
-    int failed;  /* exit status 3 */
-    connrt_recorder_t *recorder; /* history and log of the execution; NULL: none */
 };
 
 /* ------------------------------------------------------------------ lists */

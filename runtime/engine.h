@@ -6,7 +6,9 @@
  *
  * Memory stays flat in the number of documents: the input is processed in
  * chunks (container property execution.max.documents.in.flight), each in
- * its own arena, with outcomes aggregated and output written per chunk.
+ * its own arena, with outcomes aggregated and output written per chunk. A
+ * start operation's chunks go through the rest of the process on a second
+ * thread while the operation reads the next one (two chunks at most).
  */
 #ifndef CONNRT_ENGINE_H
 #define CONNRT_ENGINE_H
