@@ -36,7 +36,10 @@ GNU_TIME=/usr/bin/time
 # "container-history" keeps the default, a row per document with its
 # tracked properties, measured separately on N/10 documents.
 N_HIST=$(( N / 10 > 10000 ? N / 10 : (N < 10000 ? N : 10000) ))
-mkdir -p "$WORK/container/deploy" "$WORK/container-history/deploy"
+# "container-one" is "container" with max.poll.records = 1, for the
+# one-message consume runs: max.poll.records rounds min_messages up, so with
+# 10000 the one-message run would wait out max_wait_ms.
+mkdir -p "$WORK/container/deploy" "$WORK/container-history/deploy" "$WORK/container-one/deploy"
 RES="$WORK/results.tsv"
 : >"$RES"
 need() { echo "bench: $1 needed (apt-get install $2)" >&2; exit 2; }
@@ -49,7 +52,7 @@ BS=""
 start_cluster() { # topic:partitions...
     local args=() t
     # Every run starts with empty histories, so that none grows run by run.
-    rm -rf "$WORK/container/data" "$WORK/container-history/data"
+    rm -rf "$WORK/container/data" "$WORK/container-history/data" "$WORK/container-one/data"
     for t in "$@"; do args+=(--topic "$t"); done
     : >"$WORK/cluster.out"
     "$CONNRT" embedded-cluster "${args[@]}" </dev/null >"$WORK/cluster.out" 2>"$WORK/cluster.err" &
@@ -132,6 +135,10 @@ connector.kafka.max.poll.records = $POLL_RECORDS
 # measured with container-history.
 history.documents = errors
 EOF
+cat >"$WORK/container-one/container.properties" <<EOF
+connector.kafka.max.poll.records = 1
+history.documents = errors
+EOF
 cat >"$WORK/container-history/container.properties" <<EOF
 connector.kafka.max.poll.records = $POLL_RECORDS
 EOF
@@ -172,6 +179,7 @@ cat >"$WORK/container/deploy/bench.xml" <<'XML'
 </connrt>
 XML
 cp "$WORK/container/deploy/bench.xml" "$WORK/container-history/deploy/bench.xml"
+cp "$WORK/container/deploy/bench.xml" "$WORK/container-one/deploy/bench.xml"
 
 # ------------------------------------------------------------ one client each
 kcat_x() { local x; for x in "${FETCH_TUNING[@]}"; do printf -- '-X\n%s\n' "$x"; done; }
@@ -244,7 +252,7 @@ for size in $SIZES; do
         kcat_consume "$size" kcat_consume "$run" "$N" cdata "kcat-$run" || true
         kcat_consume "$size" kcat_consume_1 "$run" 1 one "kcat1-$run" || true
         connrt_consume "$size" connrt_consume "$run" "$N" cdata "connrt-$run" || true
-        connrt_consume "$size" connrt_consume_1 "$run" 1 one "connrt1-$run" || true
+        connrt_consume "$size" connrt_consume_1 "$run" 1 one "connrt1-$run" container-one || true
         # The per-document history (the container default) on N_HIST, and
         # the same without it.
         connrt_produce "$size" connrt_produce_hist_errors "$run" "$N_HIST" sph || true

@@ -131,8 +131,9 @@ void connrt_batch_set_emit_hook(connrt_batch_t *batch, size_t limit, size_t max_
 
 int connrt_batch_flush(connrt_batch_t *batch)
 {
-    if (batch->hook != NULL && batch->nemitted > 0) {
-        batch->hook_stopped |= batch->hook(batch->hook_opaque, batch) != 0;
+    /* Even with nothing waiting: earlier documents may still be on their way. */
+    if (batch->hook != NULL) {
+        batch->hook_stopped |= batch->hook(batch->hook_opaque, batch, 1) != 0;
         batch->nemitted = 0;
     }
     return batch->hook_stopped ? -1 : 0;
@@ -144,7 +145,7 @@ connrt_document_t *connrt_batch_emit(connrt_batch_t *batch, const void *payload,
     if (batch->hook != NULL && batch->nemitted > 0 &&
         (batch->nemitted >= batch->hook_limit ||
          connrt_arena_used(batch->arena) >= batch->hook_max_bytes)) {
-        batch->hook_stopped |= batch->hook(batch->hook_opaque, batch) != 0;
+        batch->hook_stopped |= batch->hook(batch->hook_opaque, batch, 0) != 0;
         batch->nemitted = 0;
     }
     if (vector_reserve((void **)&batch->emitted, batch->nemitted, &batch->emitted_capacity,
@@ -189,6 +190,11 @@ connrt_document_t *connrt_batch_emitted_at(connrt_batch_t *batch, size_t i,
 connrt_arena_t *connrt_batch_arena(connrt_batch_t *batch)
 {
     return batch->arena;
+}
+
+void connrt_batch_set_arena(connrt_batch_t *batch, connrt_arena_t *arena)
+{
+    batch->arena = arena;
 }
 
 void connrt_batch_clear(connrt_batch_t *batch)

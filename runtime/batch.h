@@ -38,6 +38,9 @@ connrt_document_t *connrt_batch_emitted_at(connrt_batch_t *batch, size_t i,
                                            const char **message);
 
 connrt_arena_t *connrt_batch_arena(connrt_batch_t *batch);
+/* Documents and messages from now on go to `arena` (borrowed); for a hook
+ * that hands the emitted documents, with their arena, to another thread. */
+void connrt_batch_set_arena(connrt_batch_t *batch, connrt_arena_t *arena);
 
 /*
  * Streaming for source operations: once `limit` emitted documents are
@@ -49,14 +52,17 @@ connrt_arena_t *connrt_batch_arena(connrt_batch_t *batch);
  * execute). `hook` NULL turns streaming off.
  */
 /* The hook returns 0 while the process goes on, -1 once it has stopped (a
- * later step failed). */
-typedef int (*connrt_batch_emit_hook_fn)(void *opaque, connrt_batch_t *batch);
+ * later step failed). `final` is 1 when called by connrt_batch_flush: the
+ * documents must then have been taken through the process on return (0 lets
+ * the hook pass them on in the background and report later). */
+typedef int (*connrt_batch_emit_hook_fn)(void *opaque, connrt_batch_t *batch, int final);
 void connrt_batch_set_emit_hook(connrt_batch_t *batch, size_t limit, size_t max_bytes,
                                 connrt_batch_emit_hook_fn hook, void *opaque);
 
-/* host->batch_flush: pass what is waiting through the hook now. Returns 0
- * when the process took every document emitted so far, -1 when it stopped
- * (the source must then not acknowledge them). Without a hook: 0. */
+/* host->batch_flush: pass what is waiting through the hook now, and wait
+ * for what it passed on before. Returns 0 when the process took every
+ * document emitted so far, -1 when it stopped (the source must then not
+ * acknowledge them). Without a hook: 0. */
 int connrt_batch_flush(connrt_batch_t *batch);
 
 /* Forget all inputs, results and emitted documents (keeps the vectors'

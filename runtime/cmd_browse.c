@@ -110,9 +110,10 @@ struct peek_output {
 };
 
 /* Emit hook: write the emitted documents, then free them. */
-static int write_peeked(void *opaque, connrt_batch_t *batch)
+static int write_peeked(void *opaque, connrt_batch_t *batch, int final)
 {
     struct peek_output *p = opaque;
+    (void)final; /* written at once either way */
     size_t n = connrt_batch_emitted_count(batch);
     for (size_t i = 0; i < n && !p->failed; i++) {
         const char *message;

@@ -38,7 +38,7 @@ const struct connrt_property_def connrt_container_property_table[] = {
     {"history.synchronous", CONNRT_PROP_ENUM, 0, "normal", history_synchronous, 0, 0,
      "normal: a killed connrt loses no committed history, a power cut may lose the last chunks; "
      "full: sync each chunk to disk.", NULL},
-    {"execution.max.documents.in.flight", CONNRT_PROP_INT, 0, "10000", NULL, 1, 10000000,
+    {"execution.max.documents.in.flight", CONNRT_PROP_INT, 0, "100000", NULL, 1, 10000000,
      "Documents an execution holds in memory at once; larger inputs run in chunks of this size.",
      NULL},
     {"execution.max.concurrent", CONNRT_PROP_INT, 0, "16", NULL, 1, 1024,

@@ -8,14 +8,19 @@
  */
 #include "document.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #define PROPS_INITIAL_CAPACITY 4
+/* Kafka sets five tracked properties on every document it touches. */
+#define TRACKED_INITIAL_CAPACITY 8
 
 struct prop {
     const char *name;
     const char *value;
+    /* Kept so that writers need no strlen per property (arena-bounded). */
+    uint32_t name_len, value_len;
 };
 
 struct prop_list {
@@ -80,14 +85,15 @@ static int list_copy(connrt_arena_t *arena, struct prop_list *dst, const struct 
         return -1;
     }
     for (size_t i = 0; i < src->count; i++) {
+        dst->items[i] = src->items[i];
         if (copy_strings) {
-            dst->items[i].name = connrt_arena_strdup(arena, src->items[i].name);
-            dst->items[i].value = connrt_arena_strdup(arena, src->items[i].value);
+            dst->items[i].name = connrt_arena_strndup(arena, src->items[i].name,
+                                                      src->items[i].name_len);
+            dst->items[i].value = connrt_arena_strndup(arena, src->items[i].value,
+                                                       src->items[i].value_len);
             if (dst->items[i].name == NULL || dst->items[i].value == NULL) {
                 return -1;
             }
-        } else {
-            dst->items[i] = src->items[i];
         }
     }
     dst->count = src->count;
@@ -142,19 +148,24 @@ int connrt_document_set_payload(connrt_document_t *doc, const void *payload, siz
     return 0;
 }
 
-static struct prop *list_find(const struct prop_list *list, const char *name)
+static struct prop *list_find_n(const struct prop_list *list, const char *name, size_t len)
 {
     for (size_t i = 0; i < list->count; i++) {
-        if (strcmp(list->items[i].name, name) == 0) {
+        if (list->items[i].name_len == len && memcmp(list->items[i].name, name, len) == 0) {
             return &list->items[i];
         }
     }
     return NULL;
 }
 
-static int list_grow(connrt_arena_t *arena, struct prop_list *list)
+static struct prop *list_find(const struct prop_list *list, const char *name)
 {
-    size_t capacity = list->capacity ? list->capacity * 2 : PROPS_INITIAL_CAPACITY;
+    return list_find_n(list, name, strlen(name));
+}
+
+static int list_grow(connrt_arena_t *arena, struct prop_list *list, size_t initial)
+{
+    size_t capacity = list->capacity ? list->capacity * 2 : initial;
     struct prop *items = connrt_arena_alloc(arena, capacity * sizeof(*items));
     if (items == NULL) {
         return -1;
@@ -181,9 +192,8 @@ static const struct {
 };
 
 /* `name` for a new property: a well-known static string, or an arena copy. */
-static const char *name_copy(connrt_arena_t *arena, const char *name)
+static const char *name_copy(connrt_arena_t *arena, const char *name, size_t len)
 {
-    size_t len = strlen(name);
     for (size_t i = 0; i < sizeof(well_known_names) / sizeof(well_known_names[0]); i++) {
         if (well_known_names[i].len == len && memcmp(well_known_names[i].name, name, len) == 0) {
             return well_known_names[i].name;
@@ -192,30 +202,35 @@ static const char *name_copy(connrt_arena_t *arena, const char *name)
     return connrt_arena_strndup(arena, name, len);
 }
 
-static int list_set(connrt_arena_t *arena, struct prop_list *list, const char *name,
-                    const char *value)
+static int list_set(connrt_arena_t *arena, struct prop_list *list, size_t initial,
+                    const char *name, const char *value, size_t value_len)
 {
     if (name == NULL || value == NULL) {
         return -1;
     }
-    char *value_copy = connrt_arena_strdup(arena, value);
+    size_t name_len = strlen(name);
+    if (name_len > UINT32_MAX || value_len > UINT32_MAX) {
+        return -1;
+    }
+    char *value_copy = connrt_arena_strndup(arena, value, value_len);
     if (value_copy == NULL) {
         return -1;
     }
-    struct prop *p = list_find(list, name);
+    struct prop *p = list_find_n(list, name, name_len);
     if (p != NULL) {
         p->value = value_copy;
+        p->value_len = (uint32_t)value_len;
         return 0;
     }
-    if (list->count == list->capacity && list_grow(arena, list) != 0) {
+    if (list->count == list->capacity && list_grow(arena, list, initial) != 0) {
         return -1;
     }
-    const char *stored_name = name_copy(arena, name);
+    const char *stored_name = name_copy(arena, name, name_len);
     if (stored_name == NULL) {
         return -1;
     }
-    list->items[list->count].name = stored_name;
-    list->items[list->count].value = value_copy;
+    list->items[list->count] =
+        (struct prop){stored_name, value_copy, (uint32_t)name_len, (uint32_t)value_len};
     list->count++;
     return 0;
 }
@@ -245,6 +260,24 @@ static void list_at(const struct prop_list *list, size_t i, const char **name, c
     }
 }
 
+static void list_view(const struct prop_list *list, size_t i, struct connrt_property_view *out)
+{
+    const struct prop *p = &list->items[i];
+    *out = (struct connrt_property_view){p->name, p->name_len, p->value, p->value_len};
+}
+
+void connrt_document_property_view(const connrt_document_t *doc, size_t i,
+                                   struct connrt_property_view *out)
+{
+    list_view(&doc->props, i, out);
+}
+
+void connrt_document_tracked_view(const connrt_document_t *doc, size_t i,
+                                  struct connrt_property_view *out)
+{
+    list_view(&doc->tracked, i, out);
+}
+
 const char *connrt_document_get_property(const connrt_document_t *doc, const char *name)
 {
     return list_get(&doc->props, name);
@@ -252,7 +285,13 @@ const char *connrt_document_get_property(const connrt_document_t *doc, const cha
 
 int connrt_document_set_property(connrt_document_t *doc, const char *name, const char *value)
 {
-    return list_set(doc->arena, &doc->props, name, value);
+    return connrt_document_set_property_n(doc, name, value, value ? strlen(value) : 0);
+}
+
+int connrt_document_set_property_n(connrt_document_t *doc, const char *name, const char *value,
+                                   size_t len)
+{
+    return list_set(doc->arena, &doc->props, PROPS_INITIAL_CAPACITY, name, value, len);
 }
 
 size_t connrt_document_property_count(const connrt_document_t *doc)
@@ -273,7 +312,8 @@ const char *connrt_document_get_tracked(const connrt_document_t *doc, const char
 
 int connrt_document_set_tracked(connrt_document_t *doc, const char *name, const char *value)
 {
-    return list_set(doc->arena, &doc->tracked, name, value);
+    return list_set(doc->arena, &doc->tracked, TRACKED_INITIAL_CAPACITY, name, value,
+                    value ? strlen(value) : 0);
 }
 
 size_t connrt_document_tracked_count(const connrt_document_t *doc)

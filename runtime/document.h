@@ -21,9 +21,26 @@ int connrt_document_set_payload(connrt_document_t *doc, const void *payload, siz
 /* Document properties; strings copied into the document's arena. */
 const char *connrt_document_get_property(const connrt_document_t *doc, const char *name);
 int connrt_document_set_property(connrt_document_t *doc, const char *name, const char *value);
+/* The same with the value's first `len` bytes (borrowed; need not end in a
+ * NUL, must hold none). */
+int connrt_document_set_property_n(connrt_document_t *doc, const char *name, const char *value,
+                                   size_t len);
 size_t connrt_document_property_count(const connrt_document_t *doc);
 void connrt_document_property_at(const connrt_document_t *doc, size_t i, const char **name,
                                  const char **value);
+
+/* The i-th (i < count) property or tracked property with the lengths of its
+ * strings, for writers; the strings are borrowed like those above. */
+struct connrt_property_view {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+};
+void connrt_document_property_view(const connrt_document_t *doc, size_t i,
+                                   struct connrt_property_view *out);
+void connrt_document_tracked_view(const connrt_document_t *doc, size_t i,
+                                  struct connrt_property_view *out);
 
 /* Tracked properties; same ownership. */
 const char *connrt_document_get_tracked(const connrt_document_t *doc, const char *name);

@@ -10,6 +10,7 @@
 #include "engine.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +22,7 @@
 #include "commands.h"
 #include "document.h"
 #include "json_pointer.h"
+#include "json_scan.h"
 #include "output.h"
 #include "recorder.h"
 
@@ -83,6 +85,12 @@ struct engine {
     int stopped; /* read no further input: an operation, the input or output failed */
     int failed;  /* exit status 3 */
     connrt_recorder_t *recorder; /* history and log of the execution; NULL: none */
+    /* Background chunks of a start operation (see chunk_worker). */
+    connrt_arena_t *spare;
+    pthread_t worker;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int worker_started, work_pending, worker_quit;
 };
 
 /* ------------------------------------------------------------------ lists */
@@ -198,44 +206,65 @@ static void fail_operation(struct engine *e, const char *what)
 
 /* ----------------------------------------------------------- set-properties */
 
-static const char *assignment_value(const struct connrt_def_assignment *a,
-                                    const connrt_document_t *doc, json_t **root, char **owned,
-                                    char *reason, size_t reason_size)
+/* The value of a json-pointer assignment. The scanner answers the common
+ * case (a plain string or integer) without building a tree; anything else,
+ * errors included, goes to jansson, parsed once per document in *root. */
+static const char *pointer_value(const struct connrt_def_assignment *a,
+                                 const connrt_document_t *doc, json_t **root, char **owned,
+                                 size_t *value_len, char *reason, size_t reason_size)
 {
     char why[REASON_SIZE / 2];
+    const char *v;
+    size_t len;
+    const char *payload = connrt_document_payload(doc, &len);
+    if (*root == NULL &&
+        connrt_json_scan_pointer(payload, len, a->argument, &v, value_len) == 0) {
+        return v;
+    }
+    if (*root == NULL) {
+        json_error_t jerr;
+        *root = json_loadb(payload, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+        if (*root == NULL) {
+            /* jansson's text may quote the payload: keep payloads out of errors. */
+            snprintf(reason, reason_size,
+                     "json-pointer '%s': the payload is not JSON (line %d, column %d)",
+                     a->argument, jerr.line, jerr.column);
+            return NULL;
+        }
+    }
+    json_t *found;
+    if (connrt_json_pointer_get(*root, a->argument, &found, why, sizeof(why)) != 0) {
+        snprintf(reason, reason_size, "json-pointer '%s': %s", a->argument, why);
+        return NULL;
+    }
+    if (json_is_string(found)) {
+        /* Borrowed from *root, which lives until the property is set; a NUL
+         * inside ends the property. */
+        v = json_string_value(found);
+        *value_len = strlen(v);
+        return v;
+    }
+    *owned = connrt_json_value_text(found);
+    if (*owned == NULL) {
+        snprintf(reason, reason_size, "json-pointer '%s': out of memory", a->argument);
+        return NULL;
+    }
+    *value_len = strlen(*owned);
+    return *owned;
+}
+
+/* The value of one assignment and its length (it need not end in a NUL). */
+static const char *assignment_value(const struct connrt_def_assignment *a,
+                                    const connrt_document_t *doc, json_t **root, char **owned,
+                                    size_t *value_len, char *reason, size_t reason_size)
+{
     const char *v = NULL;
     switch (a->source) {
     case CONNRT_SOURCE_VALUE:
-        return a->argument;
-    case CONNRT_SOURCE_JSON_POINTER: {
-        if (*root == NULL) {
-            size_t len;
-            const char *payload = connrt_document_payload(doc, &len);
-            json_error_t jerr;
-            *root = json_loadb(payload, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-            if (*root == NULL) {
-                /* jansson's text may quote the payload: keep payloads out of errors. */
-                snprintf(reason, reason_size,
-                         "json-pointer '%s': the payload is not JSON (line %d, column %d)",
-                         a->argument, jerr.line, jerr.column);
-                return NULL;
-            }
-        }
-        json_t *found;
-        if (connrt_json_pointer_get(*root, a->argument, &found, why, sizeof(why)) != 0) {
-            snprintf(reason, reason_size, "json-pointer '%s': %s", a->argument, why);
-            return NULL;
-        }
-        if (json_is_string(found)) {
-            /* Borrowed from *root, which lives until the property is set. */
-            return json_string_value(found);
-        }
-        *owned = connrt_json_value_text(found);
-        if (*owned == NULL) {
-            snprintf(reason, reason_size, "json-pointer '%s': out of memory", a->argument);
-        }
-        return *owned;
-    }
+        v = a->argument;
+        break;
+    case CONNRT_SOURCE_JSON_POINTER:
+        return pointer_value(a, doc, root, owned, value_len, reason, reason_size);
     case CONNRT_SOURCE_FROM_PROPERTY:
         /* Document properties first, then tracked ones (kafka.offset...). */
         v = connrt_document_get_property(doc, a->argument);
@@ -246,7 +275,7 @@ static const char *assignment_value(const struct connrt_def_assignment *a,
             snprintf(reason, reason_size, "from-property '%s': the document has no property '%s'",
                      a->argument, a->argument);
         }
-        return v;
+        break;
     case CONNRT_SOURCE_FILE_NAME:
         v = connrt_document_get_property(doc, FILE_NAME_PROPERTY);
         if (v == NULL) {
@@ -254,10 +283,15 @@ static const char *assignment_value(const struct connrt_def_assignment *a,
                      "file-name: the document has no file name (" FILE_NAME_PROPERTY
                      " is set for each file of --input DIR)");
         }
-        return v;
+        break;
+    default:
+        snprintf(reason, reason_size, "unknown value source");
+        break;
     }
-    snprintf(reason, reason_size, "unknown value source");
-    return NULL;
+    if (v != NULL) {
+        *value_len = strlen(v);
+    }
+    return v;
 }
 
 /* Apply every assignment in order. Returns 0, or -1 with the reason. */
@@ -269,10 +303,11 @@ static int apply_assignments(const struct connrt_def_step *step, connrt_document
     for (size_t i = 0; i < step->nassignments && rc == 0; i++) {
         const struct connrt_def_assignment *a = &step->assignments[i];
         char *owned = NULL;
-        const char *v = assignment_value(a, doc, &root, &owned, reason, reason_size);
+        size_t len = 0;
+        const char *v = assignment_value(a, doc, &root, &owned, &len, reason, reason_size);
         if (v == NULL) {
             rc = -1;
-        } else if (connrt_document_set_property(doc, a->name, v) != 0) {
+        } else if (connrt_document_set_property_n(doc, a->name, v, len) != 0) {
             snprintf(reason, reason_size, "property '%s': out of memory", a->name);
             rc = -1;
         }
@@ -630,11 +665,10 @@ static void run_from_input(struct engine *e)
     }
 }
 
-/* Emitted documents of the start operation go through the process. After
- * a failure stopped it, they are counted as failures instead. */
-static void pass_emitted_on(struct engine *e)
+/* The documents taken into the slots go through the process. After a
+ * failure stopped it, they are counted as failures instead. */
+static void process_emitted(struct engine *e)
 {
-    take_emitted(e, &e->main_steps[0], e->source, &e->live, 0);
     if (!e->stopped) {
         process_chunk(e);
         return;
@@ -648,15 +682,135 @@ static void pass_emitted_on(struct engine *e)
     count_outcomes(e);
 }
 
-/* The start operation has emitted a chunk: pass it on now and free it, so
- * that memory stays flat however many documents it emits. */
-static int stream_emitted(void *opaque, connrt_batch_t *batch)
+/* Emitted documents of the start operation go through the process. */
+static void pass_emitted_on(struct engine *e)
+{
+    take_emitted(e, &e->main_steps[0], e->source, &e->live, 0);
+    process_emitted(e);
+}
+
+/* ------------------------------------------------------- background chunks */
+
+/*
+ * A start operation's chunks are processed on a second thread while the
+ * operation goes on reading into a second arena: Consume then polls and
+ * builds documents on one core while the previous chunk is written out on
+ * the other. The engine's state (slots, lists, counts, recorder) belongs to
+ * the worker while it holds a chunk; the operation's thread touches it only
+ * once the worker is idle again (wait_worker).
+ */
+static void *chunk_worker(void *opaque)
+{
+    struct engine *e = opaque;
+    pthread_mutex_lock(&e->lock);
+    for (;;) {
+        while (!e->work_pending && !e->worker_quit) {
+            pthread_cond_wait(&e->cond, &e->lock);
+        }
+        if (!e->work_pending) {
+            break;
+        }
+        pthread_mutex_unlock(&e->lock);
+        process_emitted(e);
+        chunk_reset(e);
+        pthread_mutex_lock(&e->lock);
+        e->work_pending = 0;
+        pthread_cond_broadcast(&e->cond);
+    }
+    pthread_mutex_unlock(&e->lock);
+    return NULL;
+}
+
+static void wait_worker(struct engine *e)
+{
+    if (!e->worker_started) {
+        return;
+    }
+    pthread_mutex_lock(&e->lock);
+    while (e->work_pending) {
+        pthread_cond_wait(&e->cond, &e->lock);
+    }
+    pthread_mutex_unlock(&e->lock);
+}
+
+/* A worker and the second arena; without them chunks are processed inline. */
+static void start_worker(struct engine *e)
+{
+    e->spare = connrt_arena_new();
+    if (e->spare == NULL) {
+        return;
+    }
+    if (pthread_mutex_init(&e->lock, NULL) != 0) {
+        return;
+    }
+    if (pthread_cond_init(&e->cond, NULL) != 0) {
+        pthread_mutex_destroy(&e->lock);
+        return;
+    }
+    if (pthread_create(&e->worker, NULL, chunk_worker, e) != 0) {
+        pthread_cond_destroy(&e->cond);
+        pthread_mutex_destroy(&e->lock);
+        return;
+    }
+    e->worker_started = 1;
+    /* The operation emits into the spare arena; e->arena is the worker's. */
+    connrt_batch_set_arena(e->source, e->spare);
+}
+
+static void stop_worker(struct engine *e)
+{
+    if (!e->worker_started) {
+        return;
+    }
+    pthread_mutex_lock(&e->lock);
+    e->worker_quit = 1;
+    pthread_cond_broadcast(&e->cond);
+    pthread_mutex_unlock(&e->lock);
+    pthread_join(e->worker, NULL);
+    pthread_cond_destroy(&e->cond);
+    pthread_mutex_destroy(&e->lock);
+    e->worker_started = 0;
+}
+
+/* The engine takes the arena the operation emitted into; the operation
+ * goes on in the one the worker has finished with (reset). */
+static void take_source_arena(struct engine *e)
+{
+    connrt_arena_t *emitted_into = connrt_batch_arena(e->source);
+    if (emitted_into == e->arena) {
+        return;
+    }
+    connrt_batch_set_arena(e->source, e->arena);
+    e->spare = e->arena; /* the pair stays owned by e->arena and e->spare */
+    e->arena = emitted_into;
+    connrt_batch_set_arena(e->batch, e->arena);
+}
+
+/* The start operation has emitted a chunk: pass it on and free it, so that
+ * memory stays flat however many documents it emits (two chunks at most:
+ * one being read, one on the worker). */
+static int stream_emitted(void *opaque, connrt_batch_t *batch, int final)
 {
     struct engine *e = opaque;
     (void)batch;
-    pass_emitted_on(e);
-    chunk_reset(e);
-    return e->stopped ? -1 : 0;
+    wait_worker(e);
+    if (connrt_batch_emitted_count(e->source) == 0) {
+        return e->stopped ? -1 : 0;
+    }
+    take_source_arena(e);
+    take_emitted(e, &e->main_steps[0], e->source, &e->live, 0);
+    if (final || !e->worker_started) {
+        /* The operation waits for the outcome (e.g. before committing). */
+        process_emitted(e);
+        chunk_reset(e);
+        return e->stopped ? -1 : 0;
+    }
+    int stopped = e->stopped;
+    pthread_mutex_lock(&e->lock);
+    e->work_pending = 1;
+    pthread_cond_broadcast(&e->cond);
+    pthread_mutex_unlock(&e->lock);
+    return stopped ? -1 : 0;
 }
 
 static void run_from_operation(struct engine *e)
@@ -665,11 +819,15 @@ static void run_from_operation(struct engine *e)
     char errstr[REASON_SIZE] = "";
     char what[2 * REASON_SIZE];
     chunk_reset(e);
+    start_worker(e);
     /* A source operation: an empty batch in, emitted documents out. */
     connrt_batch_set_emit_hook(e->source, e->chunk_documents, CHUNK_MAX_BYTES, stream_emitted,
                                e);
     int rc = st->op->op->execute(st->op->ctx, e->source, errstr, sizeof(errstr));
     connrt_batch_set_emit_hook(e->source, 0, 0, NULL, NULL);
+    wait_worker(e);
+    stop_worker(e);
+    take_source_arena(e);
     pass_emitted_on(e);
     if (rc != 0) {
         snprintf(what, sizeof(what), "operation '%s' failed: %s", st->name,
@@ -855,6 +1013,7 @@ static void release(struct engine *e)
         connrt_batch_destroy(e->source);
     }
     connrt_arena_destroy(e->arena);
+    connrt_arena_destroy(e->spare);
     free(e->slots);
     free(e->live.items);
     free(e->next.items);

@@ -6,7 +6,9 @@
  *
  * Memory stays flat in the number of documents: the input is processed in
  * chunks (container property execution.max.documents.in.flight), each in
- * its own arena, with outcomes aggregated and output written per chunk.
+ * its own arena, with outcomes aggregated and output written per chunk. A
+ * start operation's chunks go through the rest of the process on a second
+ * thread while the operation reads the next one (two chunks at most).
  */
 #ifndef CONNRT_ENGINE_H
 #define CONNRT_ENGINE_H
@@ -45,8 +47,12 @@ struct connrt_engine_counts {
     double seconds;
 };
 
-/* Documents held in memory at once when nothing else is configured. */
-#define CONNRT_ENGINE_DEFAULT_CHUNK 10000
+/* Documents held in memory at once when nothing else is configured. Large,
+ * because every chunk ends with a wait: Produce waits for the delivery
+ * reports of the whole chunk (a round trip and more, however small the
+ * chunk), so 10,000-document chunks spent most of the time waiting. The
+ * chunk's arena is capped in bytes too, so large documents stay bounded. */
+#define CONNRT_ENGINE_DEFAULT_CHUNK 100000
 
 /*
  * Run `process` (borrowed, from `defs`) once. Operations are opened through

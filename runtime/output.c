@@ -29,15 +29,19 @@ enum field_kind {
 
 static const struct kafka_field {
     const char *key;     /* ,"field": as written */
+    size_t key_len;
     const char *tracked; /* name, or prefix for FIELD_HEADERS */
+    size_t tracked_len;
     enum field_kind kind;
 } kafka_fields[] = {
-    {",\"key\":", "kafka.key", FIELD_STRING},
-    {",\"topic\":", "kafka.topic", FIELD_STRING},
-    {",\"partition\":", "kafka.partition", FIELD_NUMBER},
-    {",\"offset\":", "kafka.offset", FIELD_NUMBER},
-    {",\"timestamp\":", "kafka.timestamp", FIELD_NUMBER},
-    {",\"headers\":", "kafka.header.", FIELD_HEADERS},
+#define FIELD(key, tracked, kind) {key, sizeof(key) - 1, tracked, sizeof(tracked) - 1, kind}
+    FIELD(",\"key\":", "kafka.key", FIELD_STRING),
+    FIELD(",\"topic\":", "kafka.topic", FIELD_STRING),
+    FIELD(",\"partition\":", "kafka.partition", FIELD_NUMBER),
+    FIELD(",\"offset\":", "kafka.offset", FIELD_NUMBER),
+    FIELD(",\"timestamp\":", "kafka.timestamp", FIELD_NUMBER),
+    FIELD(",\"headers\":", "kafka.header.", FIELD_HEADERS),
+#undef FIELD
 };
 
 struct buffer {
@@ -211,7 +215,22 @@ static size_t escape_ascii(char *o, unsigned char c)
 static int put_string(struct buffer *b, const char *str, size_t n, int strict)
 {
     const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
+    size_t i = plain_run(s, 0, n);
+    if (i == n) {
+        /* Nothing to escape (names, numbers, most keys): one reservation,
+         * one copy; a line holds some twenty of these. */
+        if (buf_reserve(b, n + 2) != 0) {
+            return -1;
+        }
+        char *o = b->data + b->len;
+        o[0] = '"';
+        memcpy(o + 1, s, n);
+        o[n + 1] = '"';
+        b->len += n + 2;
+        return 0;
+    }
+    /* The plain start is copied again below: simpler than resuming. */
+    i = 0;
     BUF_LIT(b, "\"");
     while (i < n) {
         size_t slice_end = n - i > ESCAPE_SLICE ? i + ESCAPE_SLICE : n;
@@ -259,14 +278,34 @@ static void put_cstring(struct buffer *b, const char *s)
     put_string(b, s, strlen(s), 0);
 }
 
+/* Names on nearly every line, with their ready-made JSON: ,"name": */
+static const struct known_key {
+    const char *json;
+    size_t len; /* of the name alone */
+} known_keys[] = {
+#define KEY(name) {",\"" name "\":", sizeof(name) - 1}
+    KEY("kafka.topic"),         KEY("kafka.partition"), KEY("kafka.offset"),
+    KEY("kafka.key"),           KEY("kafka.timestamp"), KEY("connector.kafka.topic"),
+    KEY("connector.kafka.key"), KEY("file.name"),       KEY("connrt.error"),
+#undef KEY
+};
+
 /* "name": (with a leading comma unless first) */
-static void put_key(struct buffer *b, const char *name, int *first)
+static void put_key(struct buffer *b, const char *name, size_t len, int *first)
 {
-    if (!*first) {
+    int skip = *first; /* no comma */
+    *first = 0;
+    for (size_t i = 0; i < sizeof(known_keys) / sizeof(known_keys[0]); i++) {
+        const struct known_key *k = &known_keys[i];
+        if (k->len == len && memcmp(k->json + 2, name, len) == 0) {
+            buf_put(b, k->json + skip, len + 4 - (size_t)skip);
+            return;
+        }
+    }
+    if (!skip) {
         BUF_LIT(b, ",");
     }
-    *first = 0;
-    put_cstring(b, name);
+    put_string(b, name, len, 0);
     BUF_LIT(b, ":");
 }
 
@@ -302,12 +341,12 @@ static void put_base64(struct buffer *b, const unsigned char *s, size_t n)
 }
 
 /* A JSON integer: -?(0|[1-9][0-9]*), short enough for any reader. */
-static int is_json_integer(const char *s)
+static int is_json_integer(const char *s, size_t n)
 {
-    if (*s == '-') {
+    if (n > 0 && *s == '-') {
         s++;
+        n--;
     }
-    size_t n = strlen(s);
     if (n == 0 || n > 19 || (s[0] == '0' && n > 1)) {
         return 0;
     }
@@ -319,18 +358,24 @@ static int is_json_integer(const char *s)
     return 1;
 }
 
-static void put_headers(struct buffer *b, const connrt_document_t *doc, const char *prefix)
+static int has_prefix(const struct connrt_property_view *v, const char *prefix, size_t len)
 {
-    size_t plen = strlen(prefix);
+    return v->name_len >= len && memcmp(v->name, prefix, len) == 0;
+}
+
+static void put_headers(struct buffer *b, const connrt_document_t *doc,
+                        const struct kafka_field *f)
+{
     int first = 1;
     size_t count = connrt_document_tracked_count(doc);
-    BUF_LIT(b, ",\"headers\":{");
+    buf_put(b, f->key, f->key_len);
+    BUF_LIT(b, "{");
     for (size_t i = 0; i < count; i++) {
-        const char *name, *value;
-        connrt_document_tracked_at(doc, i, &name, &value);
-        if (strncmp(name, prefix, plen) == 0) {
-            put_key(b, name + plen, &first);
-            put_cstring(b, value);
+        struct connrt_property_view v;
+        connrt_document_tracked_view(doc, i, &v);
+        if (has_prefix(&v, f->tracked, f->tracked_len)) {
+            put_key(b, v.name + f->tracked_len, v.name_len - f->tracked_len, &first);
+            put_string(b, v.value, v.value_len, 0);
         }
     }
     BUF_LIT(b, "}");
@@ -340,21 +385,24 @@ static void put_headers(struct buffer *b, const connrt_document_t *doc, const ch
 static void put_kafka_fields(struct buffer *b, const connrt_document_t *doc)
 {
     enum { NFIELDS = sizeof(kafka_fields) / sizeof(kafka_fields[0]) };
-    const char *values[NFIELDS] = {0};
+    struct connrt_property_view values[NFIELDS];
+    int found[NFIELDS] = {0};
     size_t count = connrt_document_tracked_count(doc);
     for (size_t i = 0; i < count; i++) {
-        const char *name, *value;
-        connrt_document_tracked_at(doc, i, &name, &value);
-        if (strncmp(name, "kafka.", 6) != 0) {
+        struct connrt_property_view v;
+        connrt_document_tracked_view(doc, i, &v);
+        if (!has_prefix(&v, "kafka.", 6)) {
             continue;
         }
         for (size_t k = 0; k < NFIELDS; k++) {
             const struct kafka_field *f = &kafka_fields[k];
             int match = f->kind == FIELD_HEADERS
-                            ? strncmp(name, f->tracked, strlen(f->tracked)) == 0
-                            : strcmp(name, f->tracked) == 0;
-            if (match && values[k] == NULL) {
-                values[k] = value;
+                            ? has_prefix(&v, f->tracked, f->tracked_len)
+                            : v.name_len == f->tracked_len &&
+                                  memcmp(v.name, f->tracked, f->tracked_len) == 0;
+            if (match && !found[k]) {
+                found[k] = 1;
+                values[k] = v;
                 break;
             }
         }
@@ -364,35 +412,34 @@ static void put_kafka_fields(struct buffer *b, const connrt_document_t *doc)
     for (size_t k = 0; k < NFIELDS; k++) {
         const struct kafka_field *f = &kafka_fields[k];
         if (f->kind == FIELD_HEADERS) {
-            put_headers(b, doc, f->tracked);
+            put_headers(b, doc, f);
             continue;
         }
-        buf_put(b, f->key, strlen(f->key));
-        if (values[k] == NULL) {
+        buf_put(b, f->key, f->key_len);
+        if (!found[k]) {
             BUF_LIT(b, "null");
-            continue;
-        }
-        if (f->kind == FIELD_NUMBER && is_json_integer(values[k])) {
-            buf_put(b, values[k], strlen(values[k]));
+        } else if (f->kind == FIELD_NUMBER && is_json_integer(values[k].value,
+                                                              values[k].value_len)) {
+            buf_put(b, values[k].value, values[k].value_len);
         } else {
-            put_cstring(b, values[k]);
+            put_string(b, values[k].value, values[k].value_len, 0);
         }
     }
 }
 
-typedef void (*pair_at_fn)(const connrt_document_t *doc, size_t i, const char **name,
-                           const char **value);
+typedef void (*view_at_fn)(const connrt_document_t *doc, size_t i,
+                           struct connrt_property_view *out);
 
 static void put_object(struct buffer *b, const connrt_document_t *doc, size_t count,
-                       pair_at_fn at)
+                       view_at_fn at)
 {
     int first = 1;
     BUF_LIT(b, "{");
     for (size_t i = 0; i < count; i++) {
-        const char *name, *value;
-        at(doc, i, &name, &value);
-        put_key(b, name, &first);
-        put_cstring(b, value);
+        struct connrt_property_view v;
+        at(doc, i, &v);
+        put_key(b, v.name, v.name_len, &first);
+        put_string(b, v.value, v.value_len, 0);
     }
     BUF_LIT(b, "}");
 }
@@ -411,9 +458,9 @@ static void put_document(struct buffer *b, const connrt_document_t *doc, const c
     }
     put_kafka_fields(b, doc);
     BUF_LIT(b, ",\"properties\":");
-    put_object(b, doc, connrt_document_property_count(doc), connrt_document_property_at);
+    put_object(b, doc, connrt_document_property_count(doc), connrt_document_property_view);
     BUF_LIT(b, ",\"tracked\":");
-    put_object(b, doc, connrt_document_tracked_count(doc), connrt_document_tracked_at);
+    put_object(b, doc, connrt_document_tracked_count(doc), connrt_document_tracked_view);
     if (error != NULL) {
         BUF_LIT(b, ",\"outcome\":\"application_error\",\"error\":");
         put_cstring(b, error);

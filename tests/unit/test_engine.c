@@ -97,6 +97,8 @@ static int source_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t
 
 static size_t many_count;
 static size_t many_boom;
+static int many_flush;        /* call batch_flush at the end, as Consume does */
+static int many_flush_result; /* what it said */
 
 static int many_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size)
 {
@@ -110,6 +112,9 @@ static int many_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t e
         if (d == NULL || h->doc_set_tracked(d, "kafka.offset", seq) != 0) {
             return -1;
         }
+    }
+    if (many_flush) {
+        many_flush_result = h->batch_flush(batch);
     }
     return 0;
 }
@@ -624,6 +629,50 @@ static void run__streamed_chunk_fails__rest_of_emitted_are_failures(void **state
                                     "because of the failure above");
 }
 
+/* Chunks go through the process in the background while the operation
+ * emits more; batch_flush (before a commit) must still wait for all of them
+ * and say whether the process took them. */
+static int run_many_flushed(struct fixture *f, size_t count, size_t boom)
+{
+    load_xml(f, "many.xml", many_xml);
+    many_count = count;
+    many_boom = boom;
+    many_flush = 1;
+    many_flush_result = 99;
+    int status = run(f, "from-many", NULL, NULL, CONNRT_INPUT_LINES, 100);
+    many_flush = 0;
+    return status;
+}
+
+static void run__batch_flush__waits_for_background_chunks(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(run_many_flushed(f, 2503, 0), CONNRT_EXIT_OK);
+    assert_int_equal(many_flush_result, 0);
+    assert_int_equal(f->counts.success, 2503);
+    assert_int_equal(f->nlines, 2503);
+}
+
+static void run__batch_flush_after_full_chunk__still_waits(void **state)
+{
+    struct fixture *f = *state;
+    /* Nothing emitted after the last full chunk: the flush still waits. */
+    assert_int_equal(run_many_flushed(f, 2500, 0), CONNRT_EXIT_OK);
+    assert_int_equal(many_flush_result, 0);
+    assert_int_equal(f->nlines, 2500);
+}
+
+static void run__background_chunk_fails__batch_flush_says_stopped(void **state)
+{
+    struct fixture *f = *state;
+    /* Chunk 24 fails in the background while 25 is emitted: no
+     * acknowledgement, and 25 is not processed. */
+    assert_int_equal(run_many_flushed(f, 2500, 2350), CONNRT_EXIT_FAILURE);
+    assert_int_equal(many_flush_result, -1);
+    assert_int_equal(f->counts.success, 2349);
+    assert_int_equal(f->counts.failures, 151);
+}
+
 static void run__jsonl_malformed_line__application_error_at_start(void **state)
 {
     struct fixture *f = *state;
@@ -716,6 +765,9 @@ int main(void)
         T(run__start_operation__emitted_documents_flow_and_errors_reported),
         T(run__start_operation_emits_many__streamed_in_chunks_in_order),
         T(run__streamed_chunk_fails__rest_of_emitted_are_failures),
+        T(run__batch_flush__waits_for_background_chunks),
+        T(run__batch_flush_after_full_chunk__still_waits),
+        T(run__background_chunk_fails__batch_flush_says_stopped),
         T(run__jsonl_malformed_line__application_error_at_start),
         T(run__input_dir__file_name_and_from_property),
         T(run__file_name_without_dir__application_error),
