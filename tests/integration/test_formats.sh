@@ -199,10 +199,6 @@ check "json_schema listen: the document is the JSON payload with its schema id" 
     test "$(jsonl "$TMP/heard.jsonl" '[(d["value"], d["tracked"]["kafka.value.schema_id"], d["tracked"]["kafka.value.subject"]) for d in docs]')" = \
     "[('{\"sku\":\"A1\",\"qty\":2}', '$JSID', 'js-value')]"
 
-check "samples/avro-orders validates" \
-    env KAFKA_BOOTSTRAP="$BOOTSTRAP" SCHEMA_REGISTRY_URL="$REGISTRY" \
-    "$CONNRT" validate "$top_srcdir/samples/avro-orders/deploy/avro-orders.xml"
-
 # --- 4. the registry's password never shows; a registry that is down
 check "no output or log holds the registry password" \
     bash -c "! grep -rq s3cret-reg '$TMP'/*.out '$TMP'/*.err '$TMP/c/logs' 2>/dev/null"
