@@ -91,6 +91,14 @@ const struct connrt_property_def kafka_connection_properties[] = {
     ROW("aws_profile", CONNRT_PROP_STRING, 0, NULL, NULL,
         "preset=msk, msk_auth=iam: profile of ~/.aws/credentials and ~/.aws/config (default: "
         "AWS_PROFILE, else default)"),
+    ROW("schema_registry_url", CONNRT_PROP_STRING, 0, NULL, NULL,
+        "Schema registry for avro and json_schema formats (http:// or https:// URL)"),
+    ROW("schema_registry_user", CONNRT_PROP_STRING, 0, NULL, NULL,
+        "Schema registry basic-auth user"),
+    ROW("schema_registry_password", CONNRT_PROP_STRING, CONNRT_PROP_F_SECRET, NULL, NULL,
+        "Schema registry basic-auth password"),
+    ROW("schema_registry_ca", CONNRT_PROP_PEM, 0, NULL, NULL,
+        "CA certificate(s) for an https schema registry: file path or inline PEM"),
     ROW(KAFKA_PASSTHROUGH_PREFIX, CONNRT_PROP_PREFIX, 0, NULL, NULL,
         "Any other librdkafka property, e.g. librdkafka.socket.timeout.ms (not those connrt "
         "manages)"),

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "../connector-kafka/clock.h"
+#include "formats.h"
 #include "operations.h"
 #include "../connector-kafka/security.h"
 
@@ -45,6 +46,7 @@ const struct connrt_property_def kafka_consume_properties[] = {
      "Longest wait for min_messages once the group has assigned partitions", NULL},
     {"auto_offset_reset", CONNRT_PROP_ENUM, 0, "earliest", kafka_offset_resets, 0, 0,
      "Where to start in a partition the group has no committed offset for", NULL},
+    KAFKA_FORMAT_PROPERTY_ROWS,
     {NULL, CONNRT_PROP_STRING, 0, NULL, NULL, 0, 0, NULL, NULL},
 };
 
@@ -63,6 +65,7 @@ struct consume_run {
     long long count;                          /* messages taken */
     int stop;                                 /* no further message may be taken */
     int assigned;                             /* the group has assigned partitions */
+    char stopped_why[1024]; /* why reading stopped early (then execute fails) */
 };
 
 static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -243,8 +246,21 @@ static int emit_message(struct consume_run *r, const rd_kafka_message_t *m, char
     if ((long long)(m->len + m->key_len) > r->c->max_request_size) {
         return emit_oversize(r, m, errstr, errstr_size);
     }
-    doc = host->batch_emit(r->batch, m->payload ? m->payload : "", m->len, NULL);
-    if (doc == NULL || kafka_message_track(host, doc, m, 1, -1) != 0) {
+    if (r->c->formats != NULL) {
+        int rc = kafka_formats_emit(r->c->formats, r->batch, m, &doc, r->stopped_why,
+                                    sizeof(r->stopped_why));
+        if (rc == 1) {
+            /* Registry down: stop before this message; what was emitted is
+             * committed, then execute fails, and this one is read again. */
+            r->stop = 1;
+            return 0;
+        }
+        doc = rc == 0 ? doc : NULL;
+    } else {
+        doc = host->batch_emit(r->batch, m->payload ? m->payload : "", m->len, NULL);
+        doc = doc && kafka_message_track(host, doc, m, 1, -1) == 0 ? doc : NULL;
+    }
+    if (doc == NULL) {
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
@@ -472,6 +488,7 @@ int kafka_consume_open(void *ctx, const struct connrt_host *host, void *connecti
     c->conn = connection;
     c->settings = settings;
     if (consume_settings_load(c, errstr, errstr_size) != 0 ||
+        kafka_formats_open(host, settings, c->conn, &c->formats, errstr, errstr_size) != 0 ||
         (c->conf = consumer_conf_new(c, errstr, errstr_size)) == NULL) {
         kafka_consume_close(c);
         return -1;
@@ -515,6 +532,11 @@ int kafka_consume_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t
     if (rc == 0) {
         rc = commit_emitted(&run, errstr, errstr_size);
     }
+    if (rc == 0 && run.stopped_why[0] != '\0') {
+        snprintf(errstr, errstr_size, "%s; stopped before it (it will be read again)",
+                 run.stopped_why);
+        rc = -1;
+    }
     /* Without autocommit, hand the documents on while still a member, so
      * that a Commit Offset later in the process commits through this
      * member (see group_members.c). A failed process is already recorded
@@ -542,6 +564,8 @@ void kafka_consume_close(void *ctx)
         rd_kafka_topic_partition_list_destroy(c->topics);
         c->topics = NULL;
     }
+    kafka_formats_destroy(c->formats);
+    c->formats = NULL;
     free(c->component_id);
     c->component_id = NULL;
 }

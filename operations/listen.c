@@ -29,6 +29,7 @@
 
 #include "../connector-kafka/clock.h"
 #include "../connector-kafka/security.h"
+#include "formats.h"
 #include "operations.h"
 
 #define KAFKA_LISTEN_MAX_BACKOFF_MS 60000
@@ -76,6 +77,7 @@ const struct connrt_property_def kafka_listen_properties[] = {
      "Where to start in a partition the group has no committed offset for", NULL},
     {"assignment_strategy", CONNRT_PROP_ENUM, 0, "range", assignment_strategies, 0, 0,
      "How the group spreads partitions over its members", NULL},
+    KAFKA_FORMAT_PROPERTY_ROWS,
     {NULL, CONNRT_PROP_STRING, 0, NULL, NULL, 0, 0, NULL, NULL},
 };
 
@@ -571,6 +573,14 @@ static connrt_document_t *emit_message(struct kafka_listen *l, connrt_batch_t *b
     connrt_document_t *doc;
     int oversize = (long long)(m->len + m->key_len) > l->max_request_size;
 
+    if (!oversize && l->formats != NULL) {
+        char why[1024];
+        int rc = kafka_formats_emit(l->formats, batch, m, &doc, why, sizeof(why));
+        if (rc == 1) { /* registry down: the batch is tried again later */
+            host->log(CONNRT_LOG_ERROR, l->component_id, "%s", why);
+        }
+        return rc == 0 ? doc : NULL;
+    }
     if (oversize) {
         snprintf(message, sizeof(message),
                  "message at topic '%s' partition %d offset %" PRId64
@@ -625,7 +635,7 @@ static int submit_batch(struct kafka_listen *l, struct listen_partition *p)
              * unrun); its messages stay buffered and are tried again later. */
             host->listener_submit(l->listener, batch, NULL, NULL, errstr, sizeof(errstr));
             host->log(CONNRT_LOG_ERROR, l->component_id,
-                      "out of memory building a batch of %s/%d; retrying", p->topic,
+                      "cannot build a batch of %s/%d; retrying", p->topic,
                       (int)p->partition);
             p->retry_at = kafka_monotonic_ms() + backoff_ms(l, 1);
             return -1;
@@ -1007,7 +1017,8 @@ int kafka_listen_open(void *ctx, const struct connrt_host *host, void *connectio
     pthread_cond_init(&l->outcome_cond, NULL);
     l->lock_ready = 1;
     l->wake[0] = l->wake[1] = -1;
-    if (listen_settings_load(l, errstr, errstr_size) != 0) {
+    if (listen_settings_load(l, errstr, errstr_size) != 0 ||
+        kafka_formats_open(host, settings, l->conn, &l->formats, errstr, errstr_size) != 0) {
         kafka_listen_close(l);
         return -1;
     }
@@ -1214,6 +1225,8 @@ void kafka_listen_close(void *ctx)
         pthread_cond_destroy(&l->outcome_cond);
         l->lock_ready = 0;
     }
+    kafka_formats_destroy(l->formats);
+    l->formats = NULL;
     free(l->component_id);
     l->component_id = NULL;
 }

@@ -18,6 +18,8 @@
 
 #include "../connector-kafka/connection.h"
 
+struct kafka_formats; /* formats.h */
+
 /* Document properties (DESIGN §5). */
 #define KAFKA_DOC_KEY "connector.kafka.key"
 #define KAFKA_DOC_TOPIC "connector.kafka.topic"
@@ -66,6 +68,7 @@ struct kafka_produce {
     int warned_source_topic; /* see warn_source_topic */
     _Atomic long long delivered;      /* for metrics */
     _Atomic long long latency_ms_sum; /* created -> delivery report, summed */
+    struct kafka_formats *formats;    /* owned; NULL: bytes as they are */
 };
 
 extern const struct connrt_property_def kafka_produce_properties[];
@@ -95,6 +98,7 @@ struct kafka_consume {
     long long min_messages;
     long long max_wait_ms;
     long long max_request_size;
+    struct kafka_formats *formats; /* owned; NULL: bytes as they are */
 };
 
 extern const struct connrt_property_def kafka_consume_properties[];
@@ -196,6 +200,7 @@ struct kafka_listen {
     size_t nparts, next_part;
     int commit_outstanding;
     long long commit_retry_at;
+    struct kafka_formats *formats; /* owned; NULL: bytes as they are */
 };
 
 extern const struct connrt_property_def kafka_listen_properties[];

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "../connector-kafka/clock.h"
+#include "formats.h"
 #include "operations.h"
 #include "../connector-kafka/security.h"
 
@@ -47,6 +48,8 @@ const struct connrt_property_def kafka_produce_properties[] = {
      "header.NAME=VALUE adds header NAME to every message (a document's "
      "connector.kafka.header.NAME replaces it)",
      NULL},
+    KAFKA_FORMAT_PROPERTY_ROWS,
+    KAFKA_FORMAT_PRODUCE_ROWS,
     {NULL, CONNRT_PROP_STRING, 0, NULL, NULL, 0, 0, NULL, NULL},
 };
 
@@ -243,9 +246,10 @@ static rd_kafka_headers_t *message_headers(const struct kafka_produce *p,
 
 /* Queue the message of input i, waiting (serving reports) while the local
  * queue is full, until `deadline`. The payload is not copied: it lives in
- * the execution arena, which outlives this call and its flush. */
+ * the execution arena, which outlives this call and its flush, or it was
+ * encoded (value_owned) and librdkafka frees it once queued. */
 static rd_kafka_resp_err_t produce_message(struct kafka_produce *p, size_t i, const char *topic,
-                                           const void *payload, size_t len, const char *key,
+                                           const struct kafka_encoded *m,
                                            rd_kafka_headers_t *hdrs, long long deadline)
 {
     rd_kafka_topic_t *rkt = topic_handle(p, topic);
@@ -254,14 +258,16 @@ static rd_kafka_resp_err_t produce_message(struct kafka_produce *p, size_t i, co
     for (;;) {
         if (rkt != NULL) {
             err = rd_kafka_producev(
-                p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_VALUE((void *)payload, len),
-                RD_KAFKA_V_KEY(key, key ? strlen(key) : 0), RD_KAFKA_V_HEADERS(hdrs),
+                p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_VALUE((void *)m->value, m->value_len),
+                RD_KAFKA_V_MSGFLAGS(m->value_owned ? RD_KAFKA_MSG_F_FREE : 0),
+                RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_HEADERS(hdrs),
                 RD_KAFKA_V_TIMESTAMP(p->created[i]), RD_KAFKA_V_OPAQUE(message_ticket(p, i)),
                 RD_KAFKA_V_END);
         } else {
             err = rd_kafka_producev(
-                p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE((void *)payload, len),
-                RD_KAFKA_V_KEY(key, key ? strlen(key) : 0), RD_KAFKA_V_HEADERS(hdrs),
+                p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE((void *)m->value, m->value_len),
+                RD_KAFKA_V_MSGFLAGS(m->value_owned ? RD_KAFKA_MSG_F_FREE : 0),
+                RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_HEADERS(hdrs),
                 RD_KAFKA_V_TIMESTAMP(p->created[i]), RD_KAFKA_V_OPAQUE(message_ticket(p, i)),
                 RD_KAFKA_V_END);
         }
@@ -296,12 +302,11 @@ static void produce_document(struct kafka_produce *p, size_t i, long long deadli
 {
     const struct connrt_host *host = p->log.host;
     connrt_document_t *doc = host->batch_input(p->batch, i);
-    const char *key = host->doc_get_property(doc, KAFKA_DOC_KEY);
     const char *topic = host->doc_get_property(doc, KAFKA_DOC_TOPIC);
     rd_kafka_headers_t *hdrs;
     rd_kafka_resp_err_t err;
-    const void *payload;
-    size_t len;
+    struct kafka_encoded m;
+    char why[1024];
 
     if (topic == NULL) {
         topic = p->topic;
@@ -313,17 +318,25 @@ static void produce_document(struct kafka_produce *p, size_t i, long long deadli
                  KAFKA_DOC_TOPIC);
         return;
     }
-    payload = host->doc_payload(doc, &len);
-    if ((long long)(len + (key ? strlen(key) : 0)) > p->max_request_size) {
+    if (kafka_formats_encode(p->formats, host, doc, topic, &m, why, sizeof(why)) != 0) {
+        fail_doc(p, i, "%s", why);
+        return;
+    }
+    if ((long long)(m.value_len + m.key_len) > p->max_request_size) {
         fail_doc(p, i, "%zu bytes exceed connector.kafka.max.request.size (%lld)",
-                 len + (key ? strlen(key) : 0), p->max_request_size);
+                 m.value_len + m.key_len, p->max_request_size);
+        kafka_encoded_release(&m);
         return;
     }
     hdrs = message_headers(p, doc);
     p->created[i] = kafka_wall_ms();
     p->done[i] = 0;
     p->outstanding++;
-    err = produce_message(p, i, topic, payload, len, key, hdrs, deadline);
+    err = produce_message(p, i, topic, &m, hdrs, deadline);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        m.value_owned = NULL; /* librdkafka's now; it copied the key */
+    }
+    kafka_encoded_release(&m);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         /* Not queued: no report will come, and the headers are still ours. */
         p->outstanding--;
@@ -531,6 +544,7 @@ int kafka_produce_open(void *ctx, const struct connrt_host *host, void *connecti
     }
     p->lock_ready = 1;
     if (produce_settings_load(p, errstr, errstr_size) != 0 ||
+        kafka_formats_open(host, settings, p->conn, &p->formats, errstr, errstr_size) != 0 ||
         producer_new(p, errstr, errstr_size) != 0) {
         kafka_produce_close(p);
         return -1;
@@ -611,6 +625,8 @@ void kafka_produce_close(void *ctx)
 
     /* Nothing is queued outside execute, which always flushes or purges. */
     producer_destroy(p);
+    kafka_formats_destroy(p->formats);
+    p->formats = NULL;
     for (size_t i = 0; i < p->nheaders; i++) {
         free(p->headers[i].override);
     }

@@ -57,8 +57,8 @@ check "container deploy/: both files loaded" \
     test "$(cat "$TMP/out")" = "2 files, 5 components: valid"
 
 # The samples shipped with the project validate (they take their broker
-# from the environment).
-export KAFKA_BOOTSTRAP=localhost:9092
+# and schema registry from the environment).
+export KAFKA_BOOTSTRAP=localhost:9092 SCHEMA_REGISTRY_URL=http://127.0.0.1:8081
 for sample in "$top_srcdir"/samples/*/; do
     [ -d "$sample/deploy" ] || continue
     run_connrt status validate --container "$sample"

@@ -1,0 +1,477 @@
+/*
+ * avro_json.c - Avro binary <-> JSON documents, with avro-c's value API
+ * (see formats_internal.h for the mapping).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats_internal.h"
+
+/* Deeper nesting than this is refused rather than risking the stack. */
+#define AVRO_JSON_MAX_DEPTH 64
+
+/* ------------------------------------------------------------------------ */
+/* Avro -> JSON                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Bytes as a string of code points 0-255, each a UTF-8 sequence. */
+static json_t *bytes_to_json(const unsigned char *p, size_t n)
+{
+    char *s = malloc(2 * n + 1);
+    size_t k = 0;
+    json_t *j;
+
+    if (s == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < 0x80) {
+            s[k++] = (char)p[i];
+        } else {
+            s[k++] = (char)(0xc0 | (p[i] >> 6));
+            s[k++] = (char)(0x80 | (p[i] & 0x3f));
+        }
+    }
+    j = json_stringn(s, k);
+    free(s);
+    return j;
+}
+
+static json_t *value_to_json(avro_value_t *v, int depth);
+
+static json_t *record_to_json(avro_value_t *v, int depth)
+{
+    json_t *o = json_object();
+    size_t n = 0;
+
+    avro_value_get_size(v, &n);
+    for (size_t i = 0; o != NULL && i < n; i++) {
+        avro_value_t child;
+        const char *name = NULL;
+        json_t *c;
+        if (avro_value_get_by_index(v, i, &child, &name) != 0 ||
+            (c = value_to_json(&child, depth + 1)) == NULL ||
+            json_object_set_new(o, name, c) != 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+static json_t *container_to_json(avro_value_t *v, int is_map, int depth)
+{
+    json_t *out = is_map ? json_object() : json_array();
+    size_t n = 0;
+
+    avro_value_get_size(v, &n);
+    for (size_t i = 0; out != NULL && i < n; i++) {
+        avro_value_t child;
+        const char *key = NULL;
+        json_t *c;
+        int rc = avro_value_get_by_index(v, i, &child, is_map ? &key : NULL);
+        if (rc != 0 || (c = value_to_json(&child, depth + 1)) == NULL ||
+            (is_map ? json_object_set_new(out, key, c) : json_array_append_new(out, c)) != 0) {
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+static json_t *scalar_to_json(avro_value_t *v)
+{
+    const void *buf;
+    const char *s;
+    size_t size;
+    int32_t i32;
+    int64_t i64;
+    double d;
+    float f;
+    int b, e;
+
+    switch (avro_value_get_type(v)) {
+    case AVRO_NULL:
+        return json_null();
+    case AVRO_BOOLEAN:
+        avro_value_get_boolean(v, &b);
+        return json_boolean(b);
+    case AVRO_INT32:
+        avro_value_get_int(v, &i32);
+        return json_integer(i32);
+    case AVRO_INT64:
+        avro_value_get_long(v, &i64);
+        return json_integer(i64);
+    case AVRO_FLOAT:
+        avro_value_get_float(v, &f);
+        return isfinite(f) ? json_real(f) : json_null();
+    case AVRO_DOUBLE:
+        avro_value_get_double(v, &d);
+        return isfinite(d) ? json_real(d) : json_null();
+    case AVRO_STRING:
+        avro_value_get_string(v, &s, &size);
+        return json_stringn(s, size > 0 ? size - 1 : 0); /* size counts the NUL */
+    case AVRO_BYTES:
+        avro_value_get_bytes(v, &buf, &size);
+        return bytes_to_json(buf, size);
+    case AVRO_FIXED:
+        avro_value_get_fixed(v, &buf, &size);
+        return bytes_to_json(buf, size);
+    case AVRO_ENUM:
+        avro_value_get_enum(v, &e);
+        s = avro_schema_enum_get(avro_value_get_schema(v), e);
+        return s ? json_string(s) : NULL;
+    default:
+        return NULL;
+    }
+}
+
+static json_t *value_to_json(avro_value_t *v, int depth)
+{
+    avro_value_t branch;
+
+    if (depth > AVRO_JSON_MAX_DEPTH) {
+        return NULL;
+    }
+    switch (avro_value_get_type(v)) {
+    case AVRO_RECORD:
+        return record_to_json(v, depth);
+    case AVRO_ARRAY:
+        return container_to_json(v, 0, depth);
+    case AVRO_MAP:
+        return container_to_json(v, 1, depth);
+    case AVRO_UNION:
+        if (avro_value_get_current_branch(v, &branch) != 0) {
+            return NULL;
+        }
+        return value_to_json(&branch, depth + 1);
+    default:
+        return scalar_to_json(v);
+    }
+}
+
+json_t *kafka_avro_to_json(avro_schema_t schema, avro_value_iface_t *iface, const void *data,
+                           size_t len, char *errstr, size_t errstr_size)
+{
+    avro_reader_t reader = avro_reader_memory(data, (int64_t)len);
+    avro_value_t value;
+    json_t *out = NULL;
+
+    (void)schema;
+    if (reader == NULL || avro_generic_value_new(iface, &value) != 0) {
+        snprintf(errstr, errstr_size, "out of memory");
+        if (reader != NULL) {
+            avro_reader_free(reader);
+        }
+        return NULL;
+    }
+    if (avro_value_read(reader, &value) != 0) {
+        snprintf(errstr, errstr_size, "not Avro of its schema: %s", avro_strerror());
+    } else if ((out = value_to_json(&value, 0)) == NULL) {
+        snprintf(errstr, errstr_size, "cannot turn the Avro value into JSON (too deep or no "
+                 "memory)");
+    }
+    avro_value_decref(&value);
+    avro_reader_free(reader);
+    return out;
+}
+
+/* ------------------------------------------------------------------------ */
+/* JSON -> Avro                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Where in the document the conversion is: a JSON pointer. */
+struct path {
+    char buf[512];
+    size_t len;
+};
+
+static size_t path_push(struct path *p, const char *name)
+{
+    size_t mark = p->len;
+    int n = snprintf(p->buf + p->len, sizeof(p->buf) - p->len, "/%s", name);
+    if (n > 0) {
+        p->len += (size_t)n < sizeof(p->buf) - p->len ? (size_t)n : sizeof(p->buf) - p->len - 1;
+    }
+    return mark;
+}
+
+static void path_pop(struct path *p, size_t mark)
+{
+    p->len = mark;
+    p->buf[mark] = '\0';
+}
+
+static const char *json_kind(const json_t *j)
+{
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    default: return "null";
+    }
+}
+
+struct encoder {
+    struct path path;
+    char *errstr;
+    size_t errstr_size;
+};
+
+static int mismatch(struct encoder *e, avro_schema_t schema, const json_t *j)
+{
+    snprintf(e->errstr, e->errstr_size, "field '%s': expected %s, got %s",
+             e->path.len ? e->path.buf : "/", avro_schema_type_name(schema), json_kind(j));
+    return -1;
+}
+
+static int fill(struct encoder *e, avro_value_t *v, const json_t *j, int depth);
+
+/* Bytes from a string of code points 0-255 (see bytes_to_json). */
+static int json_to_bytes(struct encoder *e, avro_value_t *v, const json_t *j, int fixed)
+{
+    const unsigned char *s = (const unsigned char *)json_string_value(j);
+    size_t n = json_string_length(j), k = 0;
+    unsigned char *out = malloc(n + 1);
+    int rc;
+
+    if (out == NULL) {
+        snprintf(e->errstr, e->errstr_size, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < 0x80) {
+            out[k++] = s[i];
+        } else if ((s[i] == 0xc2 || s[i] == 0xc3) && i + 1 < n) {
+            out[k++] = (unsigned char)(((s[i] & 0x03) << 6) | (s[i + 1] & 0x3f));
+            i++;
+        } else {
+            free(out);
+            snprintf(e->errstr, e->errstr_size,
+                     "field '%s': bytes must be a string of code points U+0000-U+00FF",
+                     e->path.buf);
+            return -1;
+        }
+    }
+    if (fixed && (int64_t)k != avro_schema_fixed_size(avro_value_get_schema(v))) {
+        free(out);
+        snprintf(e->errstr, e->errstr_size, "field '%s': fixed of %lld bytes, got %zu",
+                 e->path.buf, (long long)avro_schema_fixed_size(avro_value_get_schema(v)), k);
+        return -1;
+    }
+    rc = fixed ? avro_value_set_fixed(v, out, k) : avro_value_set_bytes(v, out, k);
+    free(out);
+    return rc;
+}
+
+static int fill_record(struct encoder *e, avro_value_t *v, const json_t *j, int depth)
+{
+    avro_schema_t schema = avro_value_get_schema(v);
+    size_t n = 0;
+
+    if (!json_is_object(j)) {
+        return mismatch(e, schema, j);
+    }
+    avro_value_get_size(v, &n);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = avro_schema_record_field_name(schema, (int)i);
+        const json_t *field = json_object_get(j, name);
+        size_t mark = path_push(&e->path, name);
+        avro_value_t child;
+        json_t *null = NULL;
+        int rc;
+        avro_value_get_by_index(v, i, &child, NULL);
+        if (field == NULL) {
+            /* A missing field fits a nullable one (the usual default). */
+            field = null = json_null();
+        }
+        rc = fill(e, &child, field, depth + 1);
+        if (rc != 0 && null != NULL) {
+            snprintf(e->errstr, e->errstr_size, "field '%s' is missing (the schema requires %s)",
+                     e->path.buf, avro_schema_type_name(avro_value_get_schema(&child)));
+        }
+        json_decref(null);
+        if (rc != 0) {
+            return -1;
+        }
+        path_pop(&e->path, mark);
+    }
+    return 0;
+}
+
+static int fill_array(struct encoder *e, avro_value_t *v, const json_t *j, int depth)
+{
+    size_t i;
+    json_t *item;
+
+    if (!json_is_array(j)) {
+        return mismatch(e, avro_value_get_schema(v), j);
+    }
+    json_array_foreach(j, i, item) {
+        char index[24];
+        size_t mark;
+        avro_value_t child;
+        snprintf(index, sizeof(index), "%zu", i);
+        mark = path_push(&e->path, index);
+        if (avro_value_append(v, &child, NULL) != 0 || fill(e, &child, item, depth + 1) != 0) {
+            return -1;
+        }
+        path_pop(&e->path, mark);
+    }
+    return 0;
+}
+
+static int fill_map(struct encoder *e, avro_value_t *v, const json_t *j, int depth)
+{
+    const char *key;
+    json_t *item;
+
+    if (!json_is_object(j)) {
+        return mismatch(e, avro_value_get_schema(v), j);
+    }
+    json_object_foreach((json_t *)j, key, item) {
+        size_t mark = path_push(&e->path, key);
+        avro_value_t child;
+        if (avro_value_add(v, key, &child, NULL, NULL) != 0 ||
+            fill(e, &child, item, depth + 1) != 0) {
+            return -1;
+        }
+        path_pop(&e->path, mark);
+    }
+    return 0;
+}
+
+/* The first branch that takes the value; the error of the last one tried
+ * when none does. */
+static int fill_union(struct encoder *e, avro_value_t *v, const json_t *j, int depth)
+{
+    avro_schema_t schema = avro_value_get_schema(v);
+    size_t n = avro_schema_union_size(schema);
+
+    for (size_t i = 0; i < n; i++) {
+        avro_schema_t b = avro_schema_union_branch(schema, (int)i);
+        avro_value_t branch;
+        if (json_is_null(j) != (avro_typeof(b) == AVRO_NULL)) {
+            continue;
+        }
+        if (avro_value_set_branch(v, (int)i, &branch) == 0 &&
+            fill(e, &branch, j, depth + 1) == 0) {
+            return 0;
+        }
+    }
+    snprintf(e->errstr, e->errstr_size, "field '%s': %s fits no branch of the union",
+             e->path.len ? e->path.buf : "/", json_kind(j));
+    return -1;
+}
+
+static int fill_scalar(struct encoder *e, avro_value_t *v, const json_t *j)
+{
+    avro_schema_t schema = avro_value_get_schema(v);
+    int sym;
+
+    switch (avro_value_get_type(v)) {
+    case AVRO_NULL:
+        return json_is_null(j) ? avro_value_set_null(v) : mismatch(e, schema, j);
+    case AVRO_BOOLEAN:
+        return json_is_boolean(j) ? avro_value_set_boolean(v, json_is_true(j))
+                                  : mismatch(e, schema, j);
+    case AVRO_INT32:
+        if (!json_is_integer(j) || json_integer_value(j) < INT32_MIN ||
+            json_integer_value(j) > INT32_MAX) {
+            return mismatch(e, schema, j);
+        }
+        return avro_value_set_int(v, (int32_t)json_integer_value(j));
+    case AVRO_INT64:
+        return json_is_integer(j) ? avro_value_set_long(v, json_integer_value(j))
+                                  : mismatch(e, schema, j);
+    case AVRO_FLOAT:
+        return json_is_number(j) ? avro_value_set_float(v, (float)json_number_value(j))
+                                 : mismatch(e, schema, j);
+    case AVRO_DOUBLE:
+        return json_is_number(j) ? avro_value_set_double(v, json_number_value(j))
+                                 : mismatch(e, schema, j);
+    case AVRO_STRING:
+        return json_is_string(j) ? avro_value_set_string_len(v, json_string_value(j),
+                                                             json_string_length(j) + 1)
+                                 : mismatch(e, schema, j);
+    case AVRO_BYTES:
+    case AVRO_FIXED:
+        return json_is_string(j) ? json_to_bytes(e, v, j, avro_value_get_type(v) == AVRO_FIXED)
+                                 : mismatch(e, schema, j);
+    case AVRO_ENUM:
+        sym = json_is_string(j) ? avro_schema_enum_get_by_name(schema, json_string_value(j))
+                                : -1;
+        if (sym < 0) {
+            snprintf(e->errstr, e->errstr_size, "field '%s': %s is not a symbol of enum %s",
+                     e->path.len ? e->path.buf : "/",
+                     json_is_string(j) ? json_string_value(j) : json_kind(j),
+                     avro_schema_name(schema));
+            return -1;
+        }
+        return avro_value_set_enum(v, sym);
+    default:
+        return mismatch(e, schema, j);
+    }
+}
+
+static int fill(struct encoder *e, avro_value_t *v, const json_t *j, int depth)
+{
+    if (depth > AVRO_JSON_MAX_DEPTH) {
+        snprintf(e->errstr, e->errstr_size, "field '%s': nested too deeply", e->path.buf);
+        return -1;
+    }
+    switch (avro_value_get_type(v)) {
+    case AVRO_RECORD:
+        return fill_record(e, v, j, depth);
+    case AVRO_ARRAY:
+        return fill_array(e, v, j, depth);
+    case AVRO_MAP:
+        return fill_map(e, v, j, depth);
+    case AVRO_UNION:
+        return fill_union(e, v, j, depth);
+    default:
+        return fill_scalar(e, v, j);
+    }
+}
+
+void *kafka_json_to_avro(avro_value_iface_t *iface, const json_t *doc, const void *header,
+                         size_t header_len, size_t *len, char *errstr, size_t errstr_size)
+{
+    struct encoder e = {{"", 0}, errstr, errstr_size};
+    avro_writer_t writer = NULL;
+    avro_value_t value;
+    size_t size = 0;
+    char *buf = NULL;
+
+    if (avro_generic_value_new(iface, &value) != 0) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    errstr[0] = '\0';
+    if (fill(&e, &value, doc, 0) != 0) {
+        if (errstr[0] == '\0') {
+            snprintf(errstr, errstr_size, "does not fit the schema: %s", avro_strerror());
+        }
+    } else if (avro_value_sizeof(&value, &size) != 0 ||
+               (buf = malloc(header_len + size + 1)) == NULL ||
+               (writer = avro_writer_memory(buf + header_len, (int64_t)size)) == NULL ||
+               avro_value_write(writer, &value) != 0) {
+        snprintf(errstr, errstr_size, "cannot encode in Avro: %s", avro_strerror());
+        free(buf);
+        buf = NULL;
+    } else {
+        memcpy(buf, header, header_len);
+        *len = header_len + size;
+    }
+    if (writer != NULL) {
+        avro_writer_free(writer);
+    }
+    avro_value_decref(&value);
+    return buf;
+}
