@@ -1187,9 +1187,9 @@ void kafka_listen_metrics(void *ctx,
     for (size_t i = 0; l->rk != NULL && i < l->nparts; i++) {
         const struct listen_partition *p = l->parts[i];
         int64_t low = -1, high = -1;
+        /* Kafka topic names are [a-zA-Z0-9._-]: nothing to escape. */
         snprintf(labels, sizeof(labels), "topic=\"%s\",partition=\"%d\"", p->topic,
                  (int)p->partition);
-        sample(opaque, "connrt_listen_buffered_messages", labels, (double)p->count);
         /* Cached from fetch responses: no request to the cluster here. */
         if (p->commit_next >= 0 &&
             rd_kafka_get_watermark_offsets(l->rk, p->topic, p->partition, &low, &high) ==

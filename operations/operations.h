@@ -213,8 +213,7 @@ int kafka_listen_start(void *ctx, connrt_listener_t *listener, char *errstr,
                        size_t errstr_size);
 /* Stop fetching, wait for running executions, commit, leave the group. */
 void kafka_listen_stop(void *ctx);
-/* Lag (high watermark - committed offset) and buffered messages per
- * assigned partition. */
+/* Lag (high watermark - committed offset) per assigned partition. */
 void kafka_listen_metrics(void *ctx,
                           void (*sample)(void *opaque, const char *name, const char *labels,
                                          double value),

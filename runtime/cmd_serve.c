@@ -149,7 +149,7 @@ static char *fingerprint(const struct generation *gen, const struct connrt_def_c
     const connrt_jprops_t *props = connrt_container_properties(gen->container);
     text_add(&t, p->id);
     add_steps(&t, gen->defs, p->steps, p->nsteps);
-    text_add(&t, "on-error");
+    text_add(&t, p->has_on_error ? "on-error" : "no-on-error");
     add_steps(&t, gen->defs, p->error_steps, p->nerror_steps);
     for (size_t i = 0; props != NULL && i < connrt_jprops_count(props); i++) {
         const char *key, *value;
@@ -167,12 +167,13 @@ static char *fingerprint(const struct generation *gen, const struct connrt_def_c
 
 /* -------------------------------------------------------------- generations */
 
-static long long container_int(connrt_container_t *c, const char *name, long long fallback)
+static long long container_int(connrt_container_t *c, const char *name,
+                               connrt_property_type_t type, long long fallback)
 {
     const connrt_jprops_t *props = connrt_container_properties(c);
     const char *text = props ? connrt_jprops_get(props, name) : NULL;
     long long value;
-    if (text != NULL && connrt_property_parse_int(CONNRT_PROP_DURATION_MS, text, &value) == 0 &&
+    if (text != NULL && connrt_property_parse_int(type, text, &value) == 0 &&
         value > 0) {
         return value;
     }
@@ -190,7 +191,8 @@ static struct generation *generation_load(const char *dir, const char *what)
         connrt_diagnostics_destroy(diag);
         return NULL;
     }
-    gen->container = connrt_container_open(dir, diag);
+    /* Not in force yet: a refused set must not change the running logging. */
+    gen->container = connrt_container_open_unapplied(dir, diag);
     gen->defs = gen->container ? connrt_deployment_load(NULL, 0, gen->container, diag) : NULL;
     if (gen->defs == NULL || connrt_diag_count(diag) > 0) {
         fprintf(stderr, "connrt serve: %s: %zu problem(s) in %s:\n", what,
@@ -214,10 +216,6 @@ static void generation_release(struct server *s, struct generation *gen)
     connrt_container_destroy(gen->container);
     connrt_definitions_destroy(gen->defs);
     free(gen);
-    if (s->current != NULL) {
-        /* Closing a container stops its log file: the current one keeps it. */
-        connrt_container_log_setup(s->current->container);
-    }
 }
 
 /* ---------------------------------------------------------------- listeners */
@@ -240,6 +238,11 @@ static int has_output(const struct connrt_def_component *p)
 static int output_path(const char *dir, const char *process_id, char *path, size_t size)
 {
     char data[4096];
+    if (strchr(process_id, '/') != NULL || strcmp(process_id, "..") == 0) {
+        fprintf(stderr, "connrt serve: process '%s': an id with '/' cannot name its output "
+                "file in data/output/\n", process_id);
+        return -1;
+    }
     snprintf(data, sizeof(data), "%s/data", dir);
     mkdir(data, 0750);
     snprintf(data, sizeof(data), "%s/data/output", dir);
@@ -419,57 +422,116 @@ static int health_page(void *opaque, connrt_page_t *page)
     }
     int draining = s->draining;
     pthread_mutex_unlock(&s->lock);
+    /* No listener running (all failed to start at a reload) is not healthy. */
+    int healthy = !draining && running > 0;
     connrt_page_printf(page, "{\"status\":\"%s\",\"listeners\":%zu}\n",
-                       draining ? "draining" : "serving", running);
-    return draining ? 503 : 200;
+                       draining ? "draining" : healthy ? "serving" : "idle", running);
+    return healthy ? 200 : 503;
 }
 
-struct sample_ctx {
-    connrt_page_t *page;
-    const char *process, *operation;
+/* A label value in the text format: \, " and newline escaped. Returns out. */
+static const char *label_value(const char *v, char *out, size_t size)
+{
+    size_t n = 0;
+    for (; *v != '\0' && n + 3 < size; v++) {
+        if (*v == '\\' || *v == '"' || *v == '\n') {
+            out[n++] = '\\';
+            out[n++] = *v == '\n' ? 'n' : *v;
+        } else {
+            out[n++] = *v;
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* Operation samples, kept to be printed grouped by metric name: the text
+ * format wants each family's samples together. */
+struct sample_line {
+    char *name, *line;
+    size_t seq;
+};
+
+struct sample_set {
+    struct sample_line *items;
+    size_t count, cap;
+    const char *process, *operation; /* escaped, for the current operation */
 };
 
 static void plugin_sample(void *opaque, const char *name, const char *labels, double value)
 {
-    const struct sample_ctx *x = opaque;
-    connrt_page_printf(x->page, "%s{process=\"%s\",operation=\"%s\"%s%s} %.17g\n", name,
-                       x->process, x->operation, labels[0] ? "," : "", labels, value);
+    struct sample_set *set = opaque;
+    char line[1024];
+    snprintf(line, sizeof(line), "%s{process=\"%s\",operation=\"%s\"%s%s} %.17g\n", name,
+             set->process, set->operation, labels[0] ? "," : "", labels, value);
+    if (set->count == set->cap) {
+        size_t cap = set->cap ? set->cap * 2 : 64;
+        struct sample_line *grown = realloc(set->items, cap * sizeof(*grown));
+        if (grown == NULL) {
+            return;
+        }
+        set->items = grown;
+        set->cap = cap;
+    }
+    struct sample_line *it = &set->items[set->count];
+    it->name = strdup(name);
+    it->line = strdup(line);
+    it->seq = set->count;
+    if (it->name == NULL || it->line == NULL) {
+        free(it->name);
+        free(it->line);
+        return;
+    }
+    set->count++;
 }
 
-/* The metrics the operations of one served process report themselves. */
-static void operation_samples(const struct served *it, connrt_page_t *page)
+static int by_name(const void *a, const void *b)
 {
+    const struct sample_line *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c != 0 ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* What the open operations of one served process report themselves;
+ * never opens an operation (that is the executions' business). */
+static void operation_samples(const struct served *it, struct sample_set *set)
+{
+    char process[512], operation[512];
     const struct connrt_def_component *p = it->process;
-    for (size_t i = 0; i < p->nsteps; i++) {
-        struct connrt_open_operation *op;
-        char errstr[256];
-        if (p->steps[i].operation == NULL ||
-            connrt_container_operation(it->gen->container, it->gen->defs,
-                                       p->steps[i].operation, &op, errstr,
-                                       sizeof(errstr)) != 0) {
-            continue;
-        }
-        connrt_metrics_fn fn = connrt_operation_metrics(op->connector, op->op);
-        struct sample_ctx x = {page, p->id, p->steps[i].operation};
-        if (fn != NULL) {
-            fn(op->ctx, plugin_sample, &x);
+    for (size_t k = 0; k < 2; k++) {
+        const struct connrt_def_step *steps = k == 0 ? p->steps : p->error_steps;
+        size_t n = k == 0 ? p->nsteps : p->nerror_steps;
+        for (size_t i = 0; i < n; i++) {
+            const struct connrt_open_operation *op =
+                steps[i].operation ? connrt_container_find_operation(it->gen->container,
+                                                                     steps[i].operation)
+                                   : NULL;
+            connrt_metrics_fn fn = op ? connrt_operation_metrics(op->connector, op->op) : NULL;
+            if (fn != NULL) {
+                set->process = label_value(p->id, process, sizeof(process));
+                set->operation = label_value(steps[i].operation, operation, sizeof(operation));
+                fn(op->ctx, plugin_sample, set);
+            }
         }
     }
 }
 
-static void metrics_page(void *opaque, connrt_page_t *page)
+static void print_samples(struct sample_set *set, connrt_page_t *page)
 {
-    struct server *s = opaque;
+    qsort(set->items, set->count, sizeof(*set->items), by_name);
+    for (size_t i = 0; i < set->count; i++) {
+        connrt_page_printf(page, "%s", set->items[i].line);
+        free(set->items[i].name);
+        free(set->items[i].line);
+    }
+    free(set->items);
+}
+
+/* One family of the runtime's own counters, every process in turn. */
+static void listener_family(struct server *s, connrt_page_t *page, int family)
+{
     static const char *const outcomes[] = {"success", "application_error", "failure"};
-    connrt_page_printf(page,
-                       "# HELP connrt_documents_total Documents of served executions by outcome.\n"
-                       "# TYPE connrt_documents_total counter\n"
-                       "# HELP connrt_executions_total Executions by outcome (failed ones are "
-                       "retried).\n"
-                       "# TYPE connrt_executions_total counter\n"
-                       "# HELP connrt_executions_running Executions running now.\n"
-                       "# TYPE connrt_executions_running gauge\n");
-    pthread_mutex_lock(&s->lock);
+    char process[512];
     for (size_t i = 0; i < s->count; i++) {
         const struct served *it = &s->items[i];
         struct connrt_listener_counts c;
@@ -478,26 +540,56 @@ static void metrics_page(void *opaque, connrt_page_t *page)
             continue;
         }
         connrt_listener_counts_now(it->listener, &c, &running);
+        const char *id = label_value(it->process->id, process, sizeof(process));
         const size_t by_outcome[] = {c.success, c.application_errors, c.failures};
-        for (size_t k = 0; k < 3; k++) {
-            connrt_page_printf(page, "connrt_documents_total{process=\"%s\",outcome=\"%s\"} %zu\n",
-                               it->process->id, outcomes[k], by_outcome[k]);
+        if (family == 0) {
+            for (size_t k = 0; k < 3; k++) {
+                connrt_page_printf(page,
+                                   "connrt_documents_total{process=\"%s\",outcome=\"%s\"} %zu\n",
+                                   id, outcomes[k], by_outcome[k]);
+            }
+        } else if (family == 1) {
+            connrt_page_printf(page,
+                               "connrt_executions_total{process=\"%s\",outcome=\"succeeded\"} %zu\n"
+                               "connrt_executions_total{process=\"%s\",outcome=\"failed\"} %zu\n",
+                               id, c.executions - c.failed_executions, id, c.failed_executions);
+        } else {
+            connrt_page_printf(page, "connrt_executions_running{process=\"%s\"} %zu\n", id,
+                               running);
         }
-        connrt_page_printf(page,
-                           "connrt_executions_total{process=\"%s\",outcome=\"succeeded\"} %zu\n"
-                           "connrt_executions_total{process=\"%s\",outcome=\"failed\"} %zu\n"
-                           "connrt_executions_running{process=\"%s\"} %zu\n",
-                           it->process->id, c.executions - c.failed_executions, it->process->id,
-                           c.failed_executions, it->process->id, running);
-        operation_samples(it, page);
+    }
+}
+
+static void metrics_page(void *opaque, connrt_page_t *page)
+{
+    static const char *const headers[] = {
+        "# HELP connrt_documents_total Documents of served executions by outcome.\n"
+        "# TYPE connrt_documents_total counter\n",
+        "# HELP connrt_executions_total Executions by outcome (failed ones are retried).\n"
+        "# TYPE connrt_executions_total counter\n",
+        "# HELP connrt_executions_running Executions running now.\n"
+        "# TYPE connrt_executions_running gauge\n",
+    };
+    struct server *s = opaque;
+    struct sample_set set = {0};
+    pthread_mutex_lock(&s->lock);
+    for (int family = 0; family < 3; family++) {
+        connrt_page_printf(page, "%s", headers[family]);
+        listener_family(s, page, family);
+    }
+    for (size_t i = 0; i < s->count; i++) {
+        if (s->items[i].listener != NULL) {
+            operation_samples(&s->items[i], &set);
+        }
     }
     pthread_mutex_unlock(&s->lock);
+    print_samples(&set, page);
 }
 
 static void metrics_start(struct server *s)
 {
     char errstr[256];
-    long long port = container_int(s->current->container, METRICS_PORT_PROPERTY, 0);
+    long long port = container_int(s->current->container, METRICS_PORT_PROPERTY, CONNRT_PROP_INT, 0);
     struct connrt_metrics_pages pages = {health_page, metrics_page, s};
     if (port <= 0) {
         return;
@@ -508,6 +600,74 @@ static void metrics_start(struct server *s)
         return;
     }
     fprintf(stderr, "connrt serve: /health and /metrics on http://127.0.0.1:%lld\n", port);
+}
+
+/* ----------------------------------------------------------------- shutdown */
+
+struct watchdog {
+    pthread_mutex_t lock;
+    pthread_cond_t done_cond;
+    int done;
+    long long timeout_ms;
+};
+
+/* A drain (shutdown or reload) stuck on a hung execution still ends: what
+ * it did not commit is read again by the next member. */
+static void *watchdog_main(void *arg)
+{
+    struct watchdog *w = arg;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(w->timeout_ms / 1000);
+    until.tv_nsec += (long)(w->timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&w->lock);
+    while (!w->done) {
+        if (pthread_cond_timedwait(&w->done_cond, &w->lock, &until) == ETIMEDOUT) {
+            fprintf(stderr, "connrt serve: a drain did not finish within %s=%lld ms: exiting "
+                    "(uncommitted messages are read again)\n", SHUTDOWN_PROPERTY, w->timeout_ms);
+            _exit(CONNRT_EXIT_FAILURE);
+        }
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+static int watchdog_start(struct watchdog *w, pthread_t *thread, connrt_container_t *c)
+{
+    memset(w, 0, sizeof(*w));
+    w->timeout_ms = container_int(c, SHUTDOWN_PROPERTY, CONNRT_PROP_DURATION_MS,
+                                  SHUTDOWN_DEFAULT_MS);
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->done_cond, NULL);
+    return pthread_create(thread, NULL, watchdog_main, w) == 0;
+}
+
+static void watchdog_stop(struct watchdog *w, pthread_t thread, int watching)
+{
+    if (watching) {
+        pthread_mutex_lock(&w->lock);
+        w->done = 1;
+        pthread_cond_signal(&w->done_cond);
+        pthread_mutex_unlock(&w->lock);
+        pthread_join(thread, NULL);
+    }
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->done_cond);
+}
+
+/* Drain the marked listeners within shutdown.timeout.ms. */
+static void drain_marked(struct server *s, const unsigned char *stop)
+{
+    struct watchdog w;
+    pthread_t thread;
+    int watching = watchdog_start(&w, &thread, s->current->container);
+    stop_marked(s, stop);
+    forget_marked(s, stop);
+    watchdog_stop(&w, thread, watching);
 }
 
 /* ------------------------------------------------------------------- reload */
@@ -540,10 +700,10 @@ static void reload(struct server *s)
     struct generation *old = s->current;
     s->current = gen;
     pthread_mutex_unlock(&s->lock);
-    connrt_slots_set_limit(s->slots, (size_t)container_int(gen->container, WORKERS_PROPERTY,
+    connrt_container_log_setup(gen->container);
+    connrt_slots_set_limit(s->slots, (size_t)container_int(gen->container, WORKERS_PROPERTY, CONNRT_PROP_INT,
                                                            CONNRT_LISTENER_DEFAULT_WORKERS));
-    stop_marked(s, stop);
-    forget_marked(s, stop);
+    drain_marked(s, stop);
     pthread_mutex_lock(&s->lock);
     generation_release(s, old);
     pthread_mutex_unlock(&s->lock);
@@ -554,67 +714,17 @@ static void reload(struct server *s)
     free(stop);
 }
 
-/* ----------------------------------------------------------------- shutdown */
-
-struct watchdog {
-    pthread_mutex_t lock;
-    pthread_cond_t done_cond;
-    int done;
-    long long timeout_ms;
-};
-
-/* A drain stuck on a hung execution still ends: what it did not commit is
- * read again by the next member. */
-static void *watchdog_main(void *arg)
-{
-    struct watchdog *w = arg;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)(w->timeout_ms / 1000);
-    until.tv_nsec += (long)(w->timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&w->lock);
-    while (!w->done) {
-        if (pthread_cond_timedwait(&w->done_cond, &w->lock, &until) == ETIMEDOUT) {
-            fprintf(stderr, "connrt serve: the drain did not finish within %s=%lld ms: exiting "
-                    "(uncommitted messages are read again)\n", SHUTDOWN_PROPERTY, w->timeout_ms);
-            _exit(CONNRT_EXIT_FAILURE);
-        }
-    }
-    pthread_mutex_unlock(&w->lock);
-    return NULL;
-}
-
 static void shutdown_all(struct server *s)
 {
     pthread_mutex_lock(&s->lock);
     s->draining = 1; /* /health answers 503 from now on */
     pthread_mutex_unlock(&s->lock);
-    struct watchdog w = {.timeout_ms = container_int(s->current->container, SHUTDOWN_PROPERTY,
-                                                     SHUTDOWN_DEFAULT_MS)};
-    pthread_t thread;
-    pthread_mutex_init(&w.lock, NULL);
-    pthread_cond_init(&w.done_cond, NULL);
-    int watching = pthread_create(&thread, NULL, watchdog_main, &w) == 0;
     unsigned char *stop = calloc(s->count ? s->count : 1, 1);
     if (stop != NULL) {
         memset(stop, 1, s->count);
-        stop_marked(s, stop);
-        forget_marked(s, stop);
+        drain_marked(s, stop);
     }
     free(stop);
-    if (watching) {
-        pthread_mutex_lock(&w.lock);
-        w.done = 1;
-        pthread_cond_signal(&w.done_cond);
-        pthread_mutex_unlock(&w.lock);
-        pthread_join(thread, NULL);
-    }
-    pthread_mutex_destroy(&w.lock);
-    pthread_cond_destroy(&w.done_cond);
 }
 
 /* ---------------------------------------------------------------------- run */
@@ -643,9 +753,10 @@ int connrt_cmd_serve(int argc, char **argv)
     if (s.current == NULL) {
         return CONNRT_EXIT_USAGE;
     }
+    connrt_container_log_setup(s.current->container);
     pthread_mutex_init(&s.lock, NULL);
     metrics_start(&s);
-    s.slots = connrt_slots_new((size_t)container_int(s.current->container, WORKERS_PROPERTY,
+    s.slots = connrt_slots_new((size_t)container_int(s.current->container, WORKERS_PROPERTY, CONNRT_PROP_INT,
                                                      CONNRT_LISTENER_DEFAULT_WORKERS));
     size_t failed = s.slots ? start_new(&s, s.current) : 1;
     int status = CONNRT_EXIT_OK;

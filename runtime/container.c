@@ -132,9 +132,17 @@ static long long property_number(const connrt_container_t *c, const char *name,
     return connrt_property_parse_int(type, v, &n) == 0 ? n : fallback;
 }
 
-/* Log lines also go to DIR/logs/connrt.jsonl. */
+/* The container whose logging is in force: only it may close the log file
+ * (serve holds several containers while it reloads). */
+static const connrt_container_t *log_owner;
+
+/* Log lines also go to DIR/logs/connrt.jsonl, at the container's level. */
 void connrt_container_log_setup(const connrt_container_t *c)
 {
+    connrt_log_level_t level = log_level_from_name(connrt_jprops_get(c->properties, "log.level"));
+    connrt_host_set_log_level(level);
+    connrt_log_set_level(level);
+    log_owner = c;
     char path[4096];
     connrt_log_set_format(property_choice(c, "log.format", log_formats) == 1
                               ? CONNRT_LOG_FORMAT_JSON
@@ -166,6 +174,15 @@ static connrt_jprops_t *load_container_properties(const char *dir, connrt_diagno
 
 connrt_container_t *connrt_container_open(const char *dir, connrt_diagnostics_t *diag)
 {
+    connrt_container_t *c = connrt_container_open_unapplied(dir, diag);
+    if (c != NULL) {
+        connrt_container_log_setup(c);
+    }
+    return c;
+}
+
+connrt_container_t *connrt_container_open_unapplied(const char *dir, connrt_diagnostics_t *diag)
+{
     struct stat st;
     if (dir != NULL && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
         connrt_diag_add(diag, dir, 0, "not a container directory");
@@ -184,10 +201,6 @@ connrt_container_t *connrt_container_open(const char *dir, connrt_diagnostics_t 
         return NULL;
     }
     connrt_registry_load_search_path(c->registry, dir, diag);
-    connrt_log_level_t level = log_level_from_name(connrt_jprops_get(c->properties, "log.level"));
-    connrt_host_set_log_level(level);
-    connrt_log_set_level(level);
-    connrt_container_log_setup(c);
     return c;
 }
 
@@ -213,8 +226,11 @@ void connrt_container_destroy(connrt_container_t *c)
     free(c->connections);
     /* Last, so that what connections log while closing still reaches the files. */
     connrt_history_close(c->history);
-    if (c->dir != NULL) {
-        connrt_log_set_file(NULL);
+    if (c == log_owner) {
+        if (c->dir != NULL) {
+            connrt_log_set_file(NULL);
+        }
+        log_owner = NULL;
     }
     connrt_registry_destroy(c->registry);
     connrt_jprops_destroy(c->properties);
@@ -417,6 +433,20 @@ static int open_operation_locked(connrt_container_t *c, const connrt_definitions
         return -1;
     }
     return 0;
+}
+
+const struct connrt_open_operation *connrt_container_find_operation(connrt_container_t *c,
+                                                                   const char *operation_id)
+{
+    const struct connrt_open_operation *found = NULL;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->noperations && found == NULL; i++) {
+        if (strcmp(c->operations[i]->open.component->id, operation_id) == 0) {
+            found = &c->operations[i]->open;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return found;
 }
 
 int connrt_container_operation(connrt_container_t *c, const connrt_definitions_t *defs,

@@ -27,12 +27,17 @@ extern const struct connrt_property_def connrt_container_property_table[];
  * be used at all.
  */
 connrt_container_t *connrt_container_open(const char *dir, connrt_diagnostics_t *diag);
-/* Closes operations, then connections, then unloads connectors. NULL no-op. */
+/* The same without touching the process-wide logging (level, format, log
+ * file): for a set that may be refused (serve's reload). Apply it with
+ * connrt_container_log_setup once it is in force. */
+connrt_container_t *connrt_container_open_unapplied(const char *dir, connrt_diagnostics_t *diag);
+/* Closes operations, then connections, then unloads connectors; closes the
+ * log file only when its logging is the one in force. NULL no-op. */
 void connrt_container_destroy(connrt_container_t *c);
 
 const char *connrt_container_dir(const connrt_container_t *c); /* borrowed; may be NULL */
-/* Send log lines to this container's logs/connrt.jsonl (and its log
- * format): done by open; again after closing another container. */
+/* Put this container's logging in force: log.level, log.format and
+ * logs/connrt.jsonl. Done by connrt_container_open. */
 void connrt_container_log_setup(const connrt_container_t *c);
 connrt_registry_t *connrt_container_registry(connrt_container_t *c);
 const connrt_jprops_t *connrt_container_properties(const connrt_container_t *c);
@@ -61,6 +66,11 @@ struct connrt_open_operation {
 int connrt_container_operation(connrt_container_t *c, const connrt_definitions_t *defs,
                                const char *operation_id, struct connrt_open_operation **out,
                                char *errstr, size_t errstr_size);
+
+/* The operation `operation_id` if it is open already, else NULL; never
+ * opens one (for /metrics). Borrowed until the container is destroyed. */
+const struct connrt_open_operation *connrt_container_find_operation(connrt_container_t *c,
+                                                                   const char *operation_id);
 
 /* The connection component `connection_id` opened (once). Returns 0 and the
  * connector's handle, or -1 with errstr. */

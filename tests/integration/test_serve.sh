@@ -133,6 +133,8 @@ check "pa restarted where it had committed: every message once" \
 
 # --- SIGHUP with an invalid set: refused, every problem logged, still serving
 echo '<connrt xmlns="urn:connrt:definitions:1"><bogus/></connrt>' > "$TMP/c/deploy/zz-bad.xml"
+cp "$TMP/c/container.properties" "$TMP/c/container.properties.good"
+echo "log.level=error" >> "$TMP/c/container.properties"
 kill -HUP "$serve_PID"
 check "invalid reload: refused, naming the file and line" \
     wait_until 60 grep -q "zz-bad.xml:1:" "$TMP/serve.err"
@@ -140,10 +142,14 @@ check "invalid reload: the running set is kept" grep -q "reload refused, still r
 produce_json b 15001 16000
 check "invalid reload: listeners still process new messages" wait_until 60 caught_up g-b b
 rm "$TMP/c/deploy/zz-bad.xml"
+mv "$TMP/c/container.properties.good" "$TMP/c/container.properties"
+revoked_before=$(grep -c '"revoked\|revoked [0-9]' "$TMP/c/logs/connrt.jsonl" || true)
 
 # --- SIGTERM drains: exit 0, everything committed, the cap held
 stop_bg serve TERM
 check "SIGTERM: serve exits 0" test "$serve_STATUS" -eq 0
+check "the refused reload left the logging as it was: the drain's info lines reach logs/connrt.jsonl" \
+    test "$(grep -c '"revoked\|revoked [0-9]' "$TMP/c/logs/connrt.jsonl")" -gt "$revoked_before"
 check "SIGTERM: both listeners stopped with their counts" \
     eval 'grep -q "listener pa stopped" "$TMP/serve.err" && test "$(grep -c "listener pb stopped" "$TMP/serve.err")" -eq 1'
 check "SIGTERM: everything processed is committed" eval 'caught_up g-a a && caught_up g-b b'
@@ -187,7 +193,7 @@ check "hung: an execution is running" wait_until 60 running_execution
 stop_started=$SECONDS
 stop_bg hung TERM
 check "hung: serve exits 3 when the drain outlasts shutdown.timeout.ms" test "$hung_STATUS" -eq 3
-check "hung: it says so" grep -q "the drain did not finish within shutdown.timeout.ms=1000 ms" "$TMP/hung.err"
+check "hung: it says so" grep -q "a drain did not finish within shutdown.timeout.ms=1000 ms" "$TMP/hung.err"
 check "hung: it did not wait for the execution's minute" test $((SECONDS - stop_started)) -lt 30
 check "hung: nothing was committed for the unfinished batch" \
     test "$($KCHECK "$BOOTSTRAP" committed g-slow slow)" = '{"0": null}'

@@ -40,8 +40,12 @@ check "the containers processed disjoint partitions, 2 each" "$PYTHON3" -c \
 check "each order processed exactly once" \
     test "$(cat "$(out one)" "$(out two)" | jsonl /dev/stdin 'str(len(docs)) + " " + str(len({json.loads(d["value"])["n"] for d in docs}))')" = "20000 20000"
 
-stop_bg one KILL
+# SIGKILL one while it is working on the next 20,000.
+one_before=$(count_lines "$(out one)")
+grows() { [ "$(count_lines "$(out one)")" -gt "$one_before" ]; }
 produce_json orders 20001 40000
+check "one is processing the next messages" wait_until 60 grows
+stop_bg one KILL
 check "after SIGKILL of one, two takes all 4 partitions" wait_until 60 assigned two 4
 check "two processes the rest" wait_until 90 caught_up g-orders orders
 stop_bg two TERM
