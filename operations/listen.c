@@ -258,7 +258,8 @@ static rd_kafka_topic_partition_list_t *pending_commits(struct kafka_listen *l)
 /* Partitions whose commit failed are sent again (their commit_next only
  * grows, so a late retry never moves an offset back). */
 static int commit_failures(struct kafka_listen *l, rd_kafka_resp_err_t err,
-                           const rd_kafka_topic_partition_list_t *offsets)
+                           const rd_kafka_topic_partition_list_t *offsets, const char *when,
+                           const char *then)
 {
     int failed = 0;
     for (int i = 0; offsets != NULL && i < offsets->cnt; i++) {
@@ -269,8 +270,8 @@ static int commit_failures(struct kafka_listen *l, rd_kafka_resp_err_t err,
         }
         if (!failed) {
             l->log.host->log(CONNRT_LOG_WARNING, l->component_id,
-                             "group '%s': committing offsets failed: %s", l->group,
-                             rd_kafka_err2str(e));
+                             "group '%s': committing offsets%s failed: %s (%s)", l->group, when,
+                             rd_kafka_err2str(e), then);
         }
         failed = 1;
         p = part_find(l, offsets->elems[i].topic, offsets->elems[i].partition);
@@ -289,7 +290,7 @@ static void commit_result(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     struct kafka_listen *l = opaque;
     (void)rk;
     l->commit_outstanding = 0;
-    if (commit_failures(l, err, offsets)) {
+    if (commit_failures(l, err, offsets, "", "will retry")) {
         l->commit_retry_at = kafka_monotonic_ms() + KAFKA_LISTEN_COMMIT_RETRY_MS;
     }
 }
@@ -309,21 +310,25 @@ static void commit_async(struct kafka_listen *l)
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         l->commit_outstanding = 1;
     } else {
-        commit_failures(l, err, list);
+        commit_failures(l, err, list, "", "will retry");
         l->commit_retry_at = kafka_monotonic_ms() + KAFKA_LISTEN_COMMIT_RETRY_MS;
     }
     rd_kafka_topic_partition_list_destroy(list);
 }
 
+struct sync_commit {
+    struct kafka_listen *l;
+    const char *when;
+    int reported;
+};
+
 static void commit_sync_result(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                rd_kafka_topic_partition_list_t *offsets, void *opaque)
 {
-    struct kafka_listen *l = opaque;
+    struct sync_commit *c = opaque;
     (void)rk;
-    if (commit_failures(l, err, offsets)) {
-        l->log.host->log(CONNRT_LOG_WARNING, l->component_id,
-                         "group '%s': those messages will be processed again", l->group);
-    }
+    c->reported = commit_failures(c->l, err, offsets, c->when,
+                                  "their messages may be processed again");
 }
 
 /* Before partitions are given up or the member leaves. */
@@ -338,10 +343,11 @@ static void commit_sync(struct kafka_listen *l, const char *why)
         return;
     }
     /* A NULL queue: the result is served by this call, synchronously. */
-    rd_kafka_resp_err_t err = rd_kafka_commit_queue(l->rk, list, NULL, commit_sync_result, l);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    struct sync_commit c = {l, why, 0};
+    rd_kafka_resp_err_t err = rd_kafka_commit_queue(l->rk, list, NULL, commit_sync_result, &c);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && !c.reported) {
         l->log.host->log(CONNRT_LOG_WARNING, l->component_id,
-                         "group '%s': committing offsets %s failed: %s (those messages will be "
+                         "group '%s': committing offsets%s failed: %s (their messages may be "
                          "processed again)",
                          l->group, why, rd_kafka_err2str(err));
     }
@@ -738,7 +744,7 @@ static void partitions_revoked(struct kafka_listen *l,
     pthread_mutex_unlock(&l->lock);
     handle_outcomes(l);
     if (!lost) {
-        commit_sync(l, "before a rebalance");
+        commit_sync(l, " before a rebalance");
     }
     for (int i = 0; i < list->cnt; i++) {
         struct listen_partition *p = part_find(l, list->elems[i].topic, list->elems[i].partition);
@@ -940,7 +946,7 @@ static void drain(struct kafka_listen *l)
     while ((m = rd_kafka_consumer_poll(l->rk, 0)) != NULL) {
         rd_kafka_message_destroy(m);
     }
-    commit_sync(l, "at shutdown");
+    commit_sync(l, " at shutdown");
 }
 
 static void *fetch_loop(void *arg)
