@@ -114,7 +114,7 @@ static int host_listener_submit(connrt_listener_t *listener, connrt_batch_t *bat
 {
     connrt_listener_submit_fn hook = atomic_load(&listener_submit_hook);
     if (hook == NULL) {
-        snprintf(errstr, errstr_size, "listen is not implemented yet");
+        snprintf(errstr, errstr_size, "no listener is running in this process");
         return -1;
     }
     return hook(listener, batch, done, opaque, errstr, errstr_size);

@@ -11,7 +11,7 @@ const struct connrt_host *connrt_host_services(void);
 void connrt_host_set_log_level(connrt_log_level_t level);
 
 /* Listener services. Until hooks are installed, host->listener_submit fails
- * with "listen is not implemented yet" and listener_batch_new returns NULL.
+ * with "no listener is running in this process" and listener_batch_new returns NULL.
  * The listen runtime installs its implementation here (NULL uninstalls). */
 typedef int (*connrt_listener_submit_fn)(connrt_listener_t *listener, connrt_batch_t *batch,
                                          void (*done)(void *opaque,
