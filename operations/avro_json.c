@@ -2,7 +2,10 @@
  * avro_json.c - Avro binary <-> JSON documents, with avro-c's value API
  * (see formats_internal.h for the mapping).
  */
+#include <float.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,44 @@
 
 /* Deeper nesting than this is refused rather than risking the stack. */
 #define AVRO_JSON_MAX_DEPTH 64
+
+/* ------------------------------------------------------------------------ */
+/* Allocation bound                                                         */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * avro-c allocates what a message's length prefixes say before it reads
+ * the bytes: 10 hostile bytes can ask for 2^62 (a sanitizer build aborts,
+ * a normal one may take gigabytes). While this thread decodes a message,
+ * no single allocation may exceed this bound (0: none), derived from the
+ * message's size; a refused one makes the read fail cleanly.
+ */
+static _Thread_local size_t decode_bound;
+static pthread_once_t allocator_once = PTHREAD_ONCE_INIT;
+
+static void *bounded_alloc(void *user_data, void *ptr, size_t osize, size_t nsize)
+{
+    (void)user_data;
+    (void)osize;
+    if (nsize == 0) {
+        free(ptr);
+        return NULL;
+    }
+    if (decode_bound != 0 && nsize > decode_bound) {
+        return NULL;
+    }
+    return realloc(ptr, nsize);
+}
+
+static void allocator_init(void)
+{
+    avro_set_allocator(bounded_alloc, NULL);
+}
+
+/* Memory a decoded value may take per byte of message: in-memory values
+ * (a long is 8 bytes, written in 1) and doubling arrays, with room. */
+#define AVRO_BYTES_FACTOR 64
+#define AVRO_BOUND_SLACK (1024 * 1024)
 
 /* ------------------------------------------------------------------------ */
 /* Avro -> JSON                                                             */
@@ -152,14 +193,23 @@ static json_t *value_to_json(avro_value_t *v, int depth)
     }
 }
 
+void kafka_avro_init(void)
+{
+    pthread_once(&allocator_once, allocator_init);
+}
+
 json_t *kafka_avro_to_json(avro_schema_t schema, avro_value_iface_t *iface, const void *data,
                            size_t len, char *errstr, size_t errstr_size)
 {
-    avro_reader_t reader = avro_reader_memory(data, (int64_t)len);
+    avro_reader_t reader;
     avro_value_t value;
     json_t *out = NULL;
+    char extra;
+    int rc;
 
     (void)schema;
+    kafka_avro_init();
+    reader = avro_reader_memory(data, (int64_t)len);
     if (reader == NULL || avro_generic_value_new(iface, &value) != 0) {
         snprintf(errstr, errstr_size, "out of memory");
         if (reader != NULL) {
@@ -167,8 +217,18 @@ json_t *kafka_avro_to_json(avro_schema_t schema, avro_value_iface_t *iface, cons
         }
         return NULL;
     }
-    if (avro_value_read(reader, &value) != 0) {
+    decode_bound = len < (SIZE_MAX - AVRO_BOUND_SLACK) / AVRO_BYTES_FACTOR
+                       ? len * AVRO_BYTES_FACTOR + AVRO_BOUND_SLACK
+                       : 0;
+    rc = avro_value_read(reader, &value);
+    decode_bound = 0;
+    if (rc != 0) {
         snprintf(errstr, errstr_size, "not Avro of its schema: %s", avro_strerror());
+    } else if (avro_read(reader, &extra, 1) == 0) {
+        /* Bytes left over (avro_reader_is_eof only knows files): written
+         * with another schema than its id says. */
+        snprintf(errstr, errstr_size, "not Avro of its schema: bytes are left after the value "
+                 "(written with a different schema?)");
     } else if ((out = value_to_json(&value, 0)) == NULL) {
         snprintf(errstr, errstr_size, "cannot turn the Avro value into JSON (too deep or no "
                  "memory)");
@@ -220,14 +280,32 @@ static const char *json_kind(const json_t *j)
 
 struct encoder {
     struct path path;
+    const json_t *defaults; /* see kafka_avro_defaults; may be NULL */
     char *errstr;
     size_t errstr_size;
 };
 
+/* "int", "record Order", "enum Status": what the schema wants, for messages. */
+static const char *wanted(avro_schema_t schema, char *buf, size_t size)
+{
+    const char *kind = is_avro_record(schema) ? "record"
+                       : is_avro_enum(schema) ? "enum"
+                       : is_avro_fixed(schema) ? "fixed"
+                                               : NULL;
+
+    if (kind == NULL) {
+        return avro_schema_type_name(schema);
+    }
+    snprintf(buf, size, "%s %s", kind, avro_schema_name(schema));
+    return buf;
+}
+
 static int mismatch(struct encoder *e, avro_schema_t schema, const json_t *j)
 {
+    char want[300];
+
     snprintf(e->errstr, e->errstr_size, "field '%s': expected %s, got %s",
-             e->path.len ? e->path.buf : "/", avro_schema_type_name(schema), json_kind(j));
+             e->path.len ? e->path.buf : "/", wanted(schema, want, sizeof(want)), json_kind(j));
     return -1;
 }
 
@@ -270,9 +348,25 @@ static int json_to_bytes(struct encoder *e, avro_value_t *v, const json_t *j, in
     return rc;
 }
 
+/* The defaults of record `schema`'s fields ({field: default}), or NULL. */
+static const json_t *record_defaults(const struct encoder *e, avro_schema_t schema)
+{
+    const char *ns = avro_schema_namespace(schema), *name = avro_schema_name(schema);
+    char full[512];
+    const json_t *d;
+
+    if (e->defaults == NULL || name == NULL) {
+        return NULL;
+    }
+    snprintf(full, sizeof(full), "%s%s%s", ns && *ns ? ns : "", ns && *ns ? "." : "", name);
+    d = json_object_get(e->defaults, full);
+    return d != NULL ? d : json_object_get(e->defaults, name);
+}
+
 static int fill_record(struct encoder *e, avro_value_t *v, const json_t *j, int depth)
 {
     avro_schema_t schema = avro_value_get_schema(v);
+    const json_t *defaults = record_defaults(e, schema);
     size_t n = 0;
 
     if (!json_is_object(j)) {
@@ -285,16 +379,27 @@ static int fill_record(struct encoder *e, avro_value_t *v, const json_t *j, int 
         size_t mark = path_push(&e->path, name);
         avro_value_t child;
         json_t *null = NULL;
-        int rc;
+        int rc, defaulted = 0;
         avro_value_get_by_index(v, i, &child, NULL);
         if (field == NULL) {
-            /* A missing field fits a nullable one (the usual default). */
-            field = null = json_null();
+            /* A missing field takes the schema's default; without one it
+             * still fits a nullable field (null). */
+            field = defaults ? json_object_get(defaults, name) : NULL;
+            defaulted = field != NULL;
+            if (field == NULL) {
+                field = null = json_null();
+            }
         }
         rc = fill(e, &child, field, depth + 1);
         if (rc != 0 && null != NULL) {
-            snprintf(e->errstr, e->errstr_size, "field '%s' is missing (the schema requires %s)",
-                     e->path.buf, avro_schema_type_name(avro_value_get_schema(&child)));
+            char want[300];
+            snprintf(e->errstr, e->errstr_size, "field '%s' is missing (the schema requires %s "
+                     "and gives no default)",
+                     e->path.buf, wanted(avro_value_get_schema(&child), want, sizeof(want)));
+        } else if (rc != 0 && defaulted) {
+            size_t used = strlen(e->errstr);
+            snprintf(e->errstr + used, e->errstr_size - used, " (the schema's default for the "
+                     "missing field)");
         }
         json_decref(null);
         if (rc != 0) {
@@ -347,12 +452,13 @@ static int fill_map(struct encoder *e, avro_value_t *v, const json_t *j, int dep
     return 0;
 }
 
-/* The first branch that takes the value; the error of the last one tried
- * when none does. */
+/* The first branch that takes the value. When none does: the error of the
+ * only branch tried (a nullable type's own error names the inner field),
+ * else that no branch fits. */
 static int fill_union(struct encoder *e, avro_value_t *v, const json_t *j, int depth)
 {
     avro_schema_t schema = avro_value_get_schema(v);
-    size_t n = avro_schema_union_size(schema);
+    size_t n = avro_schema_union_size(schema), tried = 0;
 
     for (size_t i = 0; i < n; i++) {
         avro_schema_t b = avro_schema_union_branch(schema, (int)i);
@@ -360,13 +466,31 @@ static int fill_union(struct encoder *e, avro_value_t *v, const json_t *j, int d
         if (json_is_null(j) != (avro_typeof(b) == AVRO_NULL)) {
             continue;
         }
+        tried++;
+        e->errstr[0] = '\0';
         if (avro_value_set_branch(v, (int)i, &branch) == 0 &&
             fill(e, &branch, j, depth + 1) == 0) {
             return 0;
         }
     }
-    snprintf(e->errstr, e->errstr_size, "field '%s': %s fits no branch of the union",
-             e->path.len ? e->path.buf : "/", json_kind(j));
+    if (tried != 1 || e->errstr[0] == '\0') {
+        snprintf(e->errstr, e->errstr_size, "field '%s': %s fits no branch of the union",
+                 e->path.len ? e->path.buf : "/", json_kind(j));
+    }
+    return -1;
+}
+
+static int out_of_range(struct encoder *e, avro_schema_t schema, const json_t *j)
+{
+    char number[64];
+
+    if (json_is_integer(j)) {
+        snprintf(number, sizeof(number), "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+    } else {
+        snprintf(number, sizeof(number), "%g", json_number_value(j));
+    }
+    snprintf(e->errstr, e->errstr_size, "field '%s': %s is out of the range of %s",
+             e->path.len ? e->path.buf : "/", number, avro_schema_type_name(schema));
     return -1;
 }
 
@@ -382,17 +506,24 @@ static int fill_scalar(struct encoder *e, avro_value_t *v, const json_t *j)
         return json_is_boolean(j) ? avro_value_set_boolean(v, json_is_true(j))
                                   : mismatch(e, schema, j);
     case AVRO_INT32:
-        if (!json_is_integer(j) || json_integer_value(j) < INT32_MIN ||
-            json_integer_value(j) > INT32_MAX) {
+        if (!json_is_integer(j)) {
             return mismatch(e, schema, j);
+        }
+        if (json_integer_value(j) < INT32_MIN || json_integer_value(j) > INT32_MAX) {
+            return out_of_range(e, schema, j);
         }
         return avro_value_set_int(v, (int32_t)json_integer_value(j));
     case AVRO_INT64:
         return json_is_integer(j) ? avro_value_set_long(v, json_integer_value(j))
                                   : mismatch(e, schema, j);
     case AVRO_FLOAT:
-        return json_is_number(j) ? avro_value_set_float(v, (float)json_number_value(j))
-                                 : mismatch(e, schema, j);
+        if (!json_is_number(j)) {
+            return mismatch(e, schema, j);
+        }
+        if (fabs(json_number_value(j)) > FLT_MAX) {
+            return out_of_range(e, schema, j);
+        }
+        return avro_value_set_float(v, (float)json_number_value(j));
     case AVRO_DOUBLE:
         return json_is_number(j) ? avro_value_set_double(v, json_number_value(j))
                                  : mismatch(e, schema, j);
@@ -440,10 +571,11 @@ static int fill(struct encoder *e, avro_value_t *v, const json_t *j, int depth)
     }
 }
 
-void *kafka_json_to_avro(avro_value_iface_t *iface, const json_t *doc, const void *header,
-                         size_t header_len, size_t *len, char *errstr, size_t errstr_size)
+void *kafka_json_to_avro(avro_value_iface_t *iface, const json_t *defaults, const json_t *doc,
+                         const void *header, size_t header_len, size_t *len, char *errstr,
+                         size_t errstr_size)
 {
-    struct encoder e = {{"", 0}, errstr, errstr_size};
+    struct encoder e = {{"", 0}, defaults, errstr, errstr_size};
     avro_writer_t writer = NULL;
     avro_value_t value;
     size_t size = 0;
@@ -474,4 +606,115 @@ void *kafka_json_to_avro(avro_value_iface_t *iface, const json_t *doc, const voi
     }
     avro_value_decref(&value);
     return buf;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Field defaults                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* The full name of a named type `t` in namespace `ns` (Avro's rules: a
+ * dotted name is full; else the type's namespace, else the enclosing
+ * one). Sets *inner to the namespace its own children inherit. */
+static void full_name(const json_t *t, const char *ns, char *full, size_t full_size,
+                      char *inner, size_t inner_size)
+{
+    const char *name = json_string_value(json_object_get(t, "name"));
+    const char *own = json_string_value(json_object_get(t, "namespace"));
+    const char *dot = name ? strrchr(name, '.') : NULL;
+
+    if (name == NULL) {
+        snprintf(full, full_size, "%s", "");
+        snprintf(inner, inner_size, "%s", ns);
+    } else if (dot != NULL) {
+        snprintf(full, full_size, "%s", name);
+        snprintf(inner, inner_size, "%.*s", (int)(dot - name), name);
+    } else {
+        const char *space = own != NULL ? own : ns;
+        snprintf(full, full_size, "%s%s%s", space, *space ? "." : "", name);
+        snprintf(inner, inner_size, "%s", space);
+    }
+}
+
+static int collect_defaults(json_t *out, const json_t *t, const char *ns, int depth);
+
+static int collect_record(json_t *out, const json_t *t, const char *ns, int depth)
+{
+    char full[512], inner[512];
+    const json_t *field;
+    json_t *fields = json_object();
+    const char *dot;
+    size_t i;
+
+    full_name(t, ns, full, sizeof(full), inner, sizeof(inner));
+    if (fields == NULL) {
+        return -1;
+    }
+    json_array_foreach(json_object_get(t, "fields"), i, field) {
+        const char *name = json_string_value(json_object_get(field, "name"));
+        json_t *dflt = json_object_get(field, "default");
+        if ((name != NULL && dflt != NULL && json_object_set(fields, name, dflt) != 0) ||
+            collect_defaults(out, json_object_get(field, "type"), inner, depth + 1) != 0) {
+            json_decref(fields);
+            return -1;
+        }
+    }
+    dot = strrchr(full, '.');
+    /* By full name, and by short name unless another record has it. */
+    if (json_object_size(fields) > 0 && *full != '\0' &&
+        ((dot != NULL && json_object_get(out, dot + 1) == NULL &&
+          json_object_set(out, dot + 1, fields) != 0) ||
+         json_object_set(out, full, fields) != 0)) {
+        json_decref(fields);
+        return -1;
+    }
+    json_decref(fields);
+    return 0;
+}
+
+static int collect_defaults(json_t *out, const json_t *t, const char *ns, int depth)
+{
+    const char *type = json_string_value(json_object_get(t, "type"));
+    const json_t *branch;
+    size_t i;
+
+    if (depth > AVRO_JSON_MAX_DEPTH) {
+        return 0; /* avro-c refused such a schema anyway */
+    }
+    if (json_is_array(t)) {
+        json_array_foreach(t, i, branch) {
+            if (collect_defaults(out, branch, ns, depth + 1) != 0) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    if (!json_is_object(t)) {
+        return 0; /* a primitive or a reference to a named type */
+    }
+    if (type == NULL) {
+        return collect_defaults(out, json_object_get(t, "type"), ns, depth + 1);
+    }
+    if (strcmp(type, "record") == 0 || strcmp(type, "error") == 0) {
+        return collect_record(out, t, ns, depth);
+    }
+    if (strcmp(type, "array") == 0) {
+        return collect_defaults(out, json_object_get(t, "items"), ns, depth + 1);
+    }
+    if (strcmp(type, "map") == 0) {
+        return collect_defaults(out, json_object_get(t, "values"), ns, depth + 1);
+    }
+    return 0;
+}
+
+json_t *kafka_avro_defaults(const char *schema_text)
+{
+    json_t *schema = json_loads(schema_text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    json_t *out = json_object();
+
+    if (out != NULL && schema != NULL && collect_defaults(out, schema, "", 0) != 0) {
+        json_decref(out);
+        out = NULL;
+    }
+    json_decref(schema);
+    return out;
 }

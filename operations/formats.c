@@ -34,6 +34,7 @@ struct parsed_schema {
     const char *subject;          /* borrowed from the registry client */
     avro_schema_t avro;           /* avro: owned */
     avro_value_iface_t *iface;    /* avro: owned */
+    json_t *defaults;             /* avro: field defaults (kafka_avro_defaults), owned */
     json_t *json;                 /* json_schema: owned */
 };
 
@@ -133,6 +134,7 @@ int kafka_formats_open(const struct connrt_host *host, const connrt_settings_t *
         return -1;
     }
     f->host = host;
+    kafka_avro_init();
     f->auto_register = kafka_setting_bool(host, settings, "auto_register", 0);
     if (side_open(f, &f->key, settings, "key", "key_subject", "key_schema", errstr,
                   errstr_size) != 0 ||
@@ -165,6 +167,7 @@ void kafka_formats_destroy(struct kafka_formats *f)
             avro_schema_decref(p->avro);
         }
         json_decref(p->json);
+        json_decref(p->defaults);
         free(p);
     }
     free(f->schemas);
@@ -305,6 +308,12 @@ static enum outcome schema_parse(const struct side *s, const struct kafka_regist
             avro_schema_decref(p->avro);
             snprintf(why, why_size, "schema id %d: %s", rs->id, avro_strerror());
             return OUT_UNFIT;
+        }
+        p->defaults = kafka_avro_defaults(rs->schema);
+        if (p->defaults == NULL) {
+            avro_value_iface_decref(p->iface);
+            avro_schema_decref(p->avro);
+            return OUT_NOMEM;
         }
         return OUT_OK;
     }
@@ -505,7 +514,9 @@ static int emit_decoded(struct kafka_formats *f, connrt_batch_t *batch,
     if (*doc == NULL || kafka_message_track(host, *doc, m, 1, -1) != 0) {
         return -1;
     }
-    if (key->owned != NULL) {
+    /* A decoded key (Avro as JSON text, JSON Schema without its header)
+     * replaces the raw one that kafka_message_track set. */
+    if (key->data != NULL && key->data != m->key) {
         k = string_copy(key->data, key->len);
         rc = k == NULL || host->doc_set_tracked(*doc, "kafka.key", k) != 0 ||
              host->doc_set_property(*doc, KAFKA_DOC_KEY, k) != 0;
@@ -583,11 +594,15 @@ static enum outcome writer_schema(struct kafka_formats *f, const struct side *s,
                                                 s->schema, &rs, why, why_size);
         }
     } else {
-        st = kafka_schema_registry_latest(f->registry, subject, &rs, why, why_size);
+        char inner[ERR_SIZE / 2];
+        st = kafka_schema_registry_latest(f->registry, subject, &rs, inner, sizeof(inner));
         if (st == KAFKA_REGISTRY_NOT_FOUND) {
-            snprintf(why + strlen(why), why_size - strlen(why),
-                     " (register a schema under subject '%s', or set auto_register with "
-                     "%s_schema)", subject, s->name);
+            snprintf(why, why_size,
+                     "subject '%s' has no schema (%s): register one under '%s', or set "
+                     "auto_register=true and %s_schema on the operation",
+                     subject, inner, subject, s->name);
+        } else if (st != KAFKA_REGISTRY_OK) {
+            snprintf(why, why_size, "%s", inner);
         }
     }
     if (st != KAFKA_REGISTRY_OK) {
@@ -625,8 +640,8 @@ static enum outcome encode_registry(struct kafka_formats *f, const struct side *
     if (o == OUT_OK) {
         wire_header_put(header, ps->id);
         if (s->format == FORMAT_AVRO) {
-            *owned = kafka_json_to_avro(ps->iface, j, header, WIRE_HEADER, len, inner,
-                                        sizeof(inner));
+            *owned = kafka_json_to_avro(ps->iface, ps->defaults, j, header, WIRE_HEADER, len,
+                                        inner, sizeof(inner));
         } else if (kafka_json_schema_check(ps->json, j, inner, sizeof(inner)) == 0 &&
                    (*owned = malloc(WIRE_HEADER + n)) != NULL) {
             memcpy(*owned, header, WIRE_HEADER);

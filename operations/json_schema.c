@@ -3,7 +3,9 @@
  * JSON schemas for Kafka records use (see formats_internal.h). Errors name
  * the field as a JSON pointer.
  */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "formats_internal.h"
@@ -11,6 +13,7 @@
 #define JSON_SCHEMA_MAX_DEPTH 64
 
 struct checker {
+    const json_t *root; /* for "$ref": "#/..." */
     char path[512];
     size_t len;
     char *errstr;
@@ -27,7 +30,11 @@ static int type_is(const char *type, const json_t *j)
     if (strcmp(type, "object") == 0) return json_is_object(j);
     if (strcmp(type, "array") == 0) return json_is_array(j);
     if (strcmp(type, "string") == 0) return json_is_string(j);
-    if (strcmp(type, "integer") == 0) return json_is_integer(j);
+    if (strcmp(type, "integer") == 0) {
+        /* 1.0 is an integer too (a number whose fraction is zero). */
+        return json_is_integer(j) ||
+               (json_is_real(j) && json_real_value(j) == floor(json_real_value(j)));
+    }
     if (strcmp(type, "number") == 0) return json_is_number(j);
     if (strcmp(type, "boolean") == 0) return json_is_boolean(j);
     if (strcmp(type, "null") == 0) return json_is_null(j);
@@ -131,31 +138,67 @@ static int check_array(struct checker *c, const json_t *schema, const json_t *j,
     return 0;
 }
 
-static int check_bounds(struct checker *c, const json_t *schema, const json_t *j)
+/* Characters (code points) of a UTF-8 string, as JSON Schema counts. */
+static json_int_t string_chars(const json_t *j)
+{
+    const unsigned char *p = (const unsigned char *)json_string_value(j);
+    size_t n = json_string_length(j);
+    json_int_t chars = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        chars += (p[i] & 0xc0) != 0x80;
+    }
+    return chars;
+}
+
+static int check_number(struct checker *c, const json_t *schema, const json_t *j)
 {
     const json_t *min = json_object_get(schema, "minimum");
     const json_t *max = json_object_get(schema, "maximum");
-    const json_t *minlen = json_object_get(schema, "minLength");
-    const json_t *maxlen = json_object_get(schema, "maxLength");
+    const json_t *xmin = json_object_get(schema, "exclusiveMinimum");
+    const json_t *xmax = json_object_get(schema, "exclusiveMaximum");
+    double v = json_number_value(j);
 
-    if (json_is_number(j) && json_is_number(min) && json_number_value(j) < json_number_value(min)) {
+    if (json_is_number(min) && v < json_number_value(min)) {
         snprintf(c->errstr, c->errstr_size, "field '%s': below the minimum %g", where(c),
                  json_number_value(min));
         return -1;
     }
-    if (json_is_number(j) && json_is_number(max) && json_number_value(j) > json_number_value(max)) {
+    if (json_is_number(max) && v > json_number_value(max)) {
         snprintf(c->errstr, c->errstr_size, "field '%s': above the maximum %g", where(c),
                  json_number_value(max));
         return -1;
     }
+    /* Draft 6 and later: exclusiveMinimum/Maximum are numbers. */
+    if (json_is_number(xmin) && v <= json_number_value(xmin)) {
+        snprintf(c->errstr, c->errstr_size, "field '%s': not above the exclusive minimum %g",
+                 where(c), json_number_value(xmin));
+        return -1;
+    }
+    if (json_is_number(xmax) && v >= json_number_value(xmax)) {
+        snprintf(c->errstr, c->errstr_size, "field '%s': not below the exclusive maximum %g",
+                 where(c), json_number_value(xmax));
+        return -1;
+    }
+    return 0;
+}
+
+static int check_bounds(struct checker *c, const json_t *schema, const json_t *j)
+{
+    const json_t *minlen = json_object_get(schema, "minLength");
+    const json_t *maxlen = json_object_get(schema, "maxLength");
+
+    if (json_is_number(j)) {
+        return check_number(c, schema, j);
+    }
     if (json_is_string(j) && json_is_integer(minlen) &&
-        (json_int_t)json_string_length(j) < json_integer_value(minlen)) {
+        string_chars(j) < json_integer_value(minlen)) {
         snprintf(c->errstr, c->errstr_size, "field '%s': shorter than minLength %lld", where(c),
                  (long long)json_integer_value(minlen));
         return -1;
     }
     if (json_is_string(j) && json_is_integer(maxlen) &&
-        (json_int_t)json_string_length(j) > json_integer_value(maxlen)) {
+        string_chars(j) > json_integer_value(maxlen)) {
         snprintf(c->errstr, c->errstr_size, "field '%s': longer than maxLength %lld", where(c),
                  (long long)json_integer_value(maxlen));
         return -1;
@@ -227,14 +270,63 @@ static int check_combinations(struct checker *c, const json_t *schema, const jso
     return 0;
 }
 
+/* The schema a local "$ref" ("#", "#/definitions/x", "#/$defs/x"...)
+ * points to in the root schema, or NULL. */
+static const json_t *resolve_ref(const struct checker *c, const char *ref)
+{
+    const json_t *at = c->root;
+    char token[256];
+
+    ref++; /* '#' */
+    while (*ref == '/' && at != NULL) {
+        size_t n = 0;
+        ref++;
+        while (*ref != '\0' && *ref != '/' && n + 1 < sizeof(token)) {
+            /* RFC 6901 escapes: ~1 is '/', ~0 is '~'. */
+            if (ref[0] == '~' && (ref[1] == '0' || ref[1] == '1')) {
+                token[n++] = ref[1] == '1' ? '/' : '~';
+                ref += 2;
+            } else {
+                token[n++] = *ref++;
+            }
+        }
+        token[n] = '\0';
+        if (json_is_array(at)) {
+            char *end;
+            unsigned long i = strtoul(token, &end, 10);
+            at = *token != '\0' && *end == '\0' ? json_array_get(at, i) : NULL;
+        } else {
+            at = json_object_get(at, token);
+        }
+    }
+    return *ref == '\0' ? at : NULL;
+}
+
 static int check(struct checker *c, const json_t *schema, const json_t *j, int depth)
 {
+    const char *ref;
+
     if (json_is_true(schema) || !json_is_object(schema)) {
         return 0;
     }
     if (depth > JSON_SCHEMA_MAX_DEPTH) {
-        snprintf(c->errstr, c->errstr_size, "field '%s': nested too deeply", where(c));
+        snprintf(c->errstr, c->errstr_size, "field '%s': nested too deeply (or a $ref loop)",
+                 where(c));
         return -1;
+    }
+    ref = json_string_value(json_object_get(schema, "$ref"));
+    if (ref != NULL && ref[0] != '#') {
+        return 0; /* another document (registry schema references): not checked */
+    }
+    if (ref != NULL) {
+        const json_t *target = resolve_ref(c, ref);
+        if (target == NULL) {
+            snprintf(c->errstr, c->errstr_size, "field '%s': the schema's $ref '%s' points to "
+                     "nothing in the schema", where(c), ref);
+            return -1;
+        }
+        /* Draft 7 and earlier: a $ref replaces its siblings. */
+        return check(c, target, j, depth + 1);
     }
     if (check_type(c, json_object_get(schema, "type"), j) != 0 ||
         check_enum(c, schema, j) != 0 || check_bounds(c, schema, j) != 0 ||
@@ -253,7 +345,7 @@ static int check(struct checker *c, const json_t *schema, const json_t *j, int d
 int kafka_json_schema_check(const json_t *schema, const json_t *doc, char *errstr,
                             size_t errstr_size)
 {
-    struct checker c = {"", 0, errstr, errstr_size};
+    struct checker c = {schema, "", 0, errstr, errstr_size};
 
     return check(&c, schema, doc, 0);
 }
