@@ -214,7 +214,9 @@ static void set_tls_and_auth(struct kafka_schema_registry *r, CURL *c)
         curl_easy_setopt(c, CURLOPT_USERNAME, r->user);
         curl_easy_setopt(c, CURLOPT_PASSWORD, r->password ? r->password : "");
     }
-    if (r->ca != NULL && strncmp(r->ca, "-----BEGIN", 10) == 0) {
+    /* Inline PEM as the property check takes it: anywhere in the value
+     * (XML text is often indented). */
+    if (r->ca != NULL && strstr(r->ca, "-----BEGIN") != NULL) {
         struct curl_blob blob = {r->ca, strlen(r->ca), CURL_BLOB_COPY};
         curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
     } else if (r->ca != NULL) {
@@ -319,18 +321,23 @@ static kafka_registry_status_t request(struct kafka_schema_registry *r, const ch
             return http == 404 ? KAFKA_REGISTRY_NOT_FOUND : KAFKA_REGISTRY_REFUSED;
         }
         if (rc == CURLE_OK) {
-            registry_message(&resp, why, sizeof(why));
+            char message[400];
+            registry_message(&resp, message, sizeof(message));
+            snprintf(why, sizeof(why), "HTTP %ld: %s", http, message);
         } else {
             snprintf(why, sizeof(why), "%s", curl_err[0] ? curl_err : curl_easy_strerror(rc));
         }
         free(resp.data);
-        if ((rc != CURLE_OK && curl_permanent(rc)) || attempt >= REGISTRY_ATTEMPTS) {
+        if (rc != CURLE_OK && curl_permanent(rc)) {
+            snprintf(errstr, errstr_size, "schema registry %s: %s: %s (check schema_registry_url%s)",
+                     r->shown, what, why,
+                     strncmp(r->url, "https:", 6) == 0 ? " and schema_registry_ca" : "");
+            return KAFKA_REGISTRY_REFUSED;
+        }
+        if (attempt >= REGISTRY_ATTEMPTS) {
             snprintf(errstr, errstr_size, "schema registry %s: %s: %s%s (after %d attempt%s)",
                      r->shown, what, rc == CURLE_OK ? "server error: " : "cannot reach it: ",
                      why, attempt, attempt == 1 ? "" : "s");
-            if (rc != CURLE_OK && curl_permanent(rc)) {
-                return KAFKA_REGISTRY_REFUSED;
-            }
             r->down_until = monotonic_ms() + REGISTRY_DOWN_MS;
             snprintf(r->down_why, sizeof(r->down_why), "%s", errstr);
             return KAFKA_REGISTRY_UNAVAILABLE;
