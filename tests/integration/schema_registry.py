@@ -8,19 +8,28 @@
   GET  /schemas/ids/{id}                       {"schema"[,"schemaType"]}
   GET  /schemas/ids/{id}/versions              [{"subject","version"}]
   POST /compatibility/subjects/{s}/versions/latest  {"is_compatible": bool}
-  GET  /stats                                  {"requests": N}
+  GET  /stats                                  {"requests": N, "paths": {"GET /p": N}}
+
+Test controls (no auth, not counted in /stats):
+  POST /test/fault {"path": "/schemas/ids/3", "status": 503, "count": 2}
+       the next COUNT requests of that exact path (any method) answer STATUS
+       (count -1: until cleared)
+  POST /test/clear                             drop every fault
 
 Compatibility (BACKWARD, Avro only): a new record schema may add fields only
 with a default, and may not change a kept field's type. A schema already
 registered under a subject gets its existing id. Basic auth with --user
-USER:PASSWORD. Listens on 127.0.0.1 only, prints "READY <port>", and stops
-when its parent dies, on SIGTERM, or after --timeout seconds.
+USER:PASSWORD; HTTPS with --tls CERT KEY; --state FILE keeps the schemas
+across restarts (as a real registry keeps them in Kafka). Listens on 127.0.0.1 only (on
+--port, or a free one), prints "READY <port>", and stops when its parent
+dies, on SIGTERM, or after --timeout seconds.
 """
 import argparse
 import base64
 import json
 import os
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -30,8 +39,26 @@ from urllib.parse import unquote
 lock = threading.Lock()
 schemas = {}   # id -> {"schema", "schemaType"}
 subjects = {}  # subject -> [id, ...] (version i+1 is ids[i])
-stats = {"requests": 0}
+stats = {"requests": 0, "paths": {}}
+faults = {}    # path -> [status, remaining count (-1: forever)]
 auth = None
+state_file = None
+
+
+def save_state():
+    """Called with the lock held, after each change."""
+    if state_file:
+        with open(state_file + ".tmp", "w") as f:
+            json.dump({"schemas": schemas, "subjects": subjects}, f)
+        os.replace(state_file + ".tmp", state_file)
+
+
+def load_state():
+    if state_file and os.path.exists(state_file):
+        with open(state_file) as f:
+            saved = json.load(f)
+        schemas.update({int(k): v for k, v in saved["schemas"].items()})
+        subjects.update(saved["subjects"])
 
 
 def canonical(text):
@@ -75,9 +102,41 @@ class Handler(BaseHTTPRequestHandler):
     def error(self, code, error_code, message):
         self.reply(code, {"error_code": error_code, "message": message})
 
-    def authorised(self):
+    def control(self):
+        """Test controls and injected faults: True when the request is answered."""
+        if self.path == "/test/fault" and self.command == "POST":
+            req = self.body()
+            with lock:
+                faults[req["path"]] = [int(req.get("status", 503)), int(req.get("count", 1))]
+            self.reply(200, {})
+            return True
+        if self.path == "/test/clear" and self.command == "POST":
+            with lock:
+                faults.clear()
+            self.reply(200, {})
+            return True
+        if self.path == "/stats":
+            with lock:
+                self.reply(200, stats)
+            return True
         with lock:
             stats["requests"] += 1
+            key = self.command + " " + self.path
+            stats["paths"][key] = stats["paths"].get(key, 0) + 1
+            fault = faults.get(self.path)
+            if fault is not None:
+                if fault[1] > 0:
+                    fault[1] -= 1
+                if fault[1] == 0:
+                    del faults[self.path]
+        if fault is not None:
+            self.error(fault[0], fault[0] * 100, "injected fault")
+            return True
+        return False
+
+    def authorised(self):
+        if self.control():
+            return False
         if auth is None:
             return True
         given = self.headers.get("Authorization", "")
@@ -86,8 +145,11 @@ class Handler(BaseHTTPRequestHandler):
         self.error(401, 401, "Unauthorized")
         return False
 
+    body_left = True
+
     def body(self):
         n = int(self.headers.get("Content-Length", "0"))
+        self.body_left = False
         return json.loads(self.rfile.read(n) or b"{}")
 
     def version_of(self, subject, version):
@@ -113,8 +175,6 @@ class Handler(BaseHTTPRequestHandler):
             return
         parts = [unquote(p) for p in self.path.strip("/").split("/")]
         with lock:
-            if parts == ["stats"]:
-                return self.reply(200, stats)
             if parts == ["subjects"]:
                 return self.reply(200, sorted(subjects))
             if len(parts) >= 3 and parts[:2] == ["schemas", "ids"]:
@@ -144,7 +204,7 @@ class Handler(BaseHTTPRequestHandler):
         if not self.authorised():
             return
         parts = [unquote(p) for p in self.path.strip("/").split("/")]
-        req = self.body()
+        req = self.body() if self.body_left else {}
         text, kind = req.get("schema"), req.get("schemaType", "AVRO")
         if text is None:
             return self.error(422, 42201, "Invalid schema: no \"schema\"")
@@ -167,6 +227,7 @@ class Handler(BaseHTTPRequestHandler):
                     sid = max(schemas, default=0) + 1
                     schemas[sid] = {"schema": text, "schemaType": kind}
                 subjects.setdefault(subject, []).append(sid)
+                save_state()
                 return self.reply(200, {"id": sid})
             if len(parts) == 5 and parts[0] == "compatibility" and parts[1] == "subjects":
                 v, _ = self.version_of(parts[2], parts[4])
@@ -178,14 +239,22 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    global auth
+    global auth, state_file
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--user", help="USER:PASSWORD for basic auth")
     ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS")
+    ap.add_argument("--state", help="file that keeps the schemas across restarts")
     args = ap.parse_args()
     auth = args.user
+    state_file = args.state
+    load_state()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    if args.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*args.tls)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     parent = os.getppid()
 
     def watchdog():

@@ -120,7 +120,7 @@ run_connrt st run "$D" --container "$TMP/c" --process p-produce-avro --input "$T
 cp "$TMP/out" "$TMP/avro.out"
 check "avro produce: documents that do not match are application errors naming the field" \
     test "$(jsonl "$TMP/avro.out" '[d.get("error") for d in docs]')" = \
-    "[None, \"value does not match schema id $ID1 of subject orders-value: field '/amount': expected double, got a string\", \"value does not match schema id $ID1 of subject orders-value: field '/customer' is missing (the schema requires string)\", None]"
+    "[None, \"value does not match schema id $ID1 of subject orders-value: field '/amount': expected double, got a string\", \"value does not match schema id $ID1 of subject orders-value: field '/customer' is missing (the schema requires string and gives no default)\", None]"
 check "avro produce: results carry kafka.value.schema_id and subject" \
     test "$(jsonl "$TMP/avro.out" '[(d["tracked"].get("kafka.value.schema_id"), d["tracked"].get("kafka.value.subject")) for d in docs if d["outcome"] == "success"]')" = \
     "[('$ID1', 'orders-value'), ('$ID1', 'orders-value')]"
@@ -179,11 +179,27 @@ check "avro consume: a plain JSON message is an application error naming offset 
     grep -q "\"error\":\"message at topic 'orders' partition 0 offset 4: value is not in the schema registry's wire format: unknown magic byte 0x7b ('{')" "$TMP/consume-avro.out"
 check "consume with formats exits 1 (one application error) and says so" test "$st" -eq 1
 
-# produce now writes with v2 (the subject's latest): missing nullable/enum-with-default fields
-echo '{"id":20,"customer":"fay","amount":1.5,"note":null,"status":"NEW"}' > "$TMP/v2.in"
+# produce now writes with v2 (the subject's latest); a document without
+# v2's fields gets their defaults (note null, status "NEW")
+printf '%s\n' '{"id":20,"customer":"fay","amount":1.5,"note":"n","status":"PAID"}' \
+    '{"id":21,"customer":"gil","amount":2}' > "$TMP/v2.in"
 run_connrt st run "$D" --container "$TMP/c" --process p-produce-avro --input "$TMP/v2.in"
 check "avro produce after v2: written with the latest id" \
-    test "$(jsonl "$TMP/out" '[d["tracked"].get("kafka.value.schema_id") for d in docs]')" = "['$ID2']"
+    test "$(jsonl "$TMP/out" '[d["tracked"].get("kafka.value.schema_id") for d in docs]')" = "['$ID2', '$ID2']"
+check "avro produce after v2: python3-avro reads v2's defaults where the document had no value" \
+    "$PYTHON3" - "$BOOTSTRAP" "$V2" <<'PY'
+import io, sys
+import avro.io, avro.schema
+from kafka import KafkaConsumer, TopicPartition
+boot, v2 = sys.argv[1:]
+c = KafkaConsumer(bootstrap_servers=boot, enable_auto_commit=False, consumer_timeout_ms=5000)
+tp = TopicPartition("orders", 0); c.assign([tp])
+end = c.end_offsets([tp])[tp]; c.seek(tp, end - 2)
+reader = avro.io.DatumReader(avro.schema.parse(v2))
+got = [reader.read(avro.io.BinaryDecoder(io.BytesIO(m.value[5:]))) for _, m in zip(range(2), c)]
+assert got == [{"id": 20, "customer": "fay", "amount": 1.5, "note": "n", "status": "PAID"},
+               {"id": 21, "customer": "gil", "amount": 2.0, "note": None, "status": "NEW"}], got
+PY
 
 # --- 3. json_schema: produce checks the schema; listen decodes
 printf '%s\n' '{"sku":"A1","qty":2}' '{"sku":"B2","qty":0}' '{"qty":1}' > "$TMP/js.in"
