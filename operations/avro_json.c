@@ -4,7 +4,6 @@
  */
 #include <float.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,42 +15,205 @@
 #define AVRO_JSON_MAX_DEPTH 64
 
 /* ------------------------------------------------------------------------ */
-/* Allocation bound                                                         */
+/* Checking the bytes first                                                 */
 /* ------------------------------------------------------------------------ */
 
 /*
- * avro-c allocates what a message's length prefixes say before it reads
- * the bytes: 10 hostile bytes can ask for 2^62 (a sanitizer build aborts,
- * a normal one may take gigabytes). While this thread decodes a message,
- * no single allocation may exceed this bound (0: none), derived from the
- * message's size; a refused one makes the read fail cleanly.
+ * avro-c allocates what a length prefix says before it reads the bytes
+ * (10 hostile bytes can ask for 2^62), and leaks what it allocated when a
+ * read then fails. So the bytes are walked against the schema first, with
+ * no allocation: every length within what is left, every union and enum
+ * index in range, items bounded; avro-c then reads only bytes that fit.
  */
-static _Thread_local size_t decode_bound;
-static pthread_once_t allocator_once = PTHREAD_ONCE_INIT;
+struct span {
+    const unsigned char *p;
+    size_t left, len;
+    size_t items; /* array/map items still allowed (zero-byte items cost nothing) */
+    char *why;
+    size_t why_size;
+};
 
-static void *bounded_alloc(void *user_data, void *ptr, size_t osize, size_t nsize)
+static int span_fail(struct span *in, const char *what)
 {
-    (void)user_data;
-    (void)osize;
-    if (nsize == 0) {
-        free(ptr);
-        return NULL;
-    }
-    if (decode_bound != 0 && nsize > decode_bound) {
-        return NULL;
-    }
-    return realloc(ptr, nsize);
+    snprintf(in->why, in->why_size, "not Avro of its schema: %s at byte %zu", what,
+             in->len - in->left);
+    return -1;
 }
 
-static void allocator_init(void)
+static int span_skip(struct span *in, size_t n)
 {
-    avro_set_allocator(bounded_alloc, NULL);
+    if (n > in->left) {
+        return span_fail(in, "the bytes end too early");
+    }
+    in->p += n;
+    in->left -= n;
+    return 0;
 }
 
-/* Memory a decoded value may take per byte of message: in-memory values
- * (a long is 8 bytes, written in 1) and doubling arrays, with room. */
-#define AVRO_BYTES_FACTOR 64
-#define AVRO_BOUND_SLACK (1024 * 1024)
+/* A zig-zag varint long. */
+static int span_long(struct span *in, int64_t *out)
+{
+    uint64_t v = 0;
+
+    for (int shift = 0; shift < 64; shift += 7) {
+        unsigned char b;
+        if (in->left == 0) {
+            return span_fail(in, "the bytes end too early");
+        }
+        b = *in->p++;
+        in->left--;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if ((b & 0x80) == 0) {
+            *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+            return 0;
+        }
+    }
+    return span_fail(in, "a number longer than 10 bytes");
+}
+
+static int span_length(struct span *in)
+{
+    int64_t n;
+
+    if (span_long(in, &n) != 0) {
+        return -1;
+    }
+    if (n < 0 || (uint64_t)n > in->left) {
+        return span_fail(in, "a length beyond the end of the bytes");
+    }
+    return span_skip(in, (size_t)n);
+}
+
+static int span_index(struct span *in, int64_t count, const char *what)
+{
+    int64_t i;
+
+    if (span_long(in, &i) != 0) {
+        return -1;
+    }
+    return i < 0 || i >= count ? span_fail(in, what) : 0;
+}
+
+static int span_value(struct span *in, avro_schema_t schema, int depth);
+
+/* Array or map blocks: a count (negative: followed by the block's size),
+ * its items, until a count of 0. */
+static int span_blocks(struct span *in, avro_schema_t items, int is_map, int depth)
+{
+    for (;;) {
+        int64_t count, size;
+        if (span_long(in, &count) != 0) {
+            return -1;
+        }
+        if (count == 0) {
+            return 0;
+        }
+        if (count < 0) {
+            if (count == INT64_MIN || span_long(in, &size) != 0) {
+                return count == INT64_MIN ? span_fail(in, "a bad block count") : -1;
+            }
+            count = -count;
+        }
+        if ((uint64_t)count > in->items) {
+            return span_fail(in, "more array or map items than the bytes can hold");
+        }
+        in->items -= (size_t)count;
+        for (int64_t i = 0; i < count; i++) {
+            if ((is_map && span_length(in) != 0) || span_value(in, items, depth + 1) != 0) {
+                return -1;
+            }
+        }
+    }
+}
+
+static int span_value(struct span *in, avro_schema_t schema, int depth)
+{
+    unsigned char b;
+
+    if (depth > AVRO_JSON_MAX_DEPTH) {
+        return span_fail(in, "values nested too deeply");
+    }
+    switch (avro_typeof(schema)) {
+    case AVRO_NULL:
+        return 0;
+    case AVRO_BOOLEAN:
+        if (span_skip(in, 1) != 0) {
+            return -1;
+        }
+        b = in->p[-1];
+        return b > 1 ? span_fail(in, "a boolean that is neither 0 nor 1") : 0;
+    case AVRO_INT32:
+    case AVRO_INT64: {
+        int64_t v;
+        if (span_long(in, &v) != 0) {
+            return -1;
+        }
+        return avro_typeof(schema) == AVRO_INT32 && (v < INT32_MIN || v > INT32_MAX)
+                   ? span_fail(in, "an int out of range")
+                   : 0;
+    }
+    case AVRO_FLOAT:
+        return span_skip(in, 4);
+    case AVRO_DOUBLE:
+        return span_skip(in, 8);
+    case AVRO_STRING:
+    case AVRO_BYTES:
+        return span_length(in);
+    case AVRO_FIXED:
+        return span_skip(in, (size_t)avro_schema_fixed_size(schema));
+    case AVRO_ENUM:
+        return span_index(in, avro_schema_enum_number_of_symbols(schema),
+                          "an enum index out of range");
+    case AVRO_UNION: {
+        int64_t i;
+        if (span_long(in, &i) != 0) {
+            return -1;
+        }
+        if (i < 0 || (size_t)i >= avro_schema_union_size(schema)) {
+            return span_fail(in, "a union branch index out of range");
+        }
+        return span_value(in, avro_schema_union_branch(schema, (int)i), depth + 1);
+    }
+    case AVRO_RECORD:
+        for (size_t i = 0; i < avro_schema_record_size(schema); i++) {
+            if (span_value(in, avro_schema_record_field_get_by_index(schema, (int)i),
+                           depth + 1) != 0) {
+                return -1;
+            }
+        }
+        return 0;
+    case AVRO_ARRAY:
+        return span_blocks(in, avro_schema_array_items(schema), 0, depth);
+    case AVRO_MAP:
+        return span_blocks(in, avro_schema_map_values(schema), 1, depth);
+    case AVRO_LINK:
+        return span_value(in, avro_schema_link_target(schema), depth + 1);
+    default:
+        return span_fail(in, "a type connrt does not know");
+    }
+}
+
+/* Items allowed in one message beyond one per byte (items of null or of
+ * empty records take no bytes). */
+#define AVRO_ZERO_SIZE_ITEMS 65536
+
+/* 0 when `data` is exactly one value of `schema`, else -1 with why. */
+static int avro_bytes_check(avro_schema_t schema, const void *data, size_t len, char *why,
+                            size_t why_size)
+{
+    struct span in = {data, len, len, len + AVRO_ZERO_SIZE_ITEMS, why, why_size};
+
+    if (span_value(&in, schema, 0) != 0) {
+        return -1;
+    }
+    if (in.left > 0) {
+        /* Written with another schema than its id says. */
+        snprintf(why, why_size, "not Avro of its schema: the value ends at byte %zu of %zu "
+                 "(written with a different schema?)", len - in.left, len);
+        return -1;
+    }
+    return 0;
+}
 
 /* ------------------------------------------------------------------------ */
 /* Avro -> JSON                                                             */
@@ -193,22 +355,16 @@ static json_t *value_to_json(avro_value_t *v, int depth)
     }
 }
 
-void kafka_avro_init(void)
-{
-    pthread_once(&allocator_once, allocator_init);
-}
-
 json_t *kafka_avro_to_json(avro_schema_t schema, avro_value_iface_t *iface, const void *data,
                            size_t len, char *errstr, size_t errstr_size)
 {
     avro_reader_t reader;
     avro_value_t value;
     json_t *out = NULL;
-    char extra;
-    int rc;
 
-    (void)schema;
-    kafka_avro_init();
+    if (avro_bytes_check(schema, data, len, errstr, errstr_size) != 0) {
+        return NULL;
+    }
     reader = avro_reader_memory(data, (int64_t)len);
     if (reader == NULL || avro_generic_value_new(iface, &value) != 0) {
         snprintf(errstr, errstr_size, "out of memory");
@@ -217,18 +373,8 @@ json_t *kafka_avro_to_json(avro_schema_t schema, avro_value_iface_t *iface, cons
         }
         return NULL;
     }
-    decode_bound = len < (SIZE_MAX - AVRO_BOUND_SLACK) / AVRO_BYTES_FACTOR
-                       ? len * AVRO_BYTES_FACTOR + AVRO_BOUND_SLACK
-                       : 0;
-    rc = avro_value_read(reader, &value);
-    decode_bound = 0;
-    if (rc != 0) {
+    if (avro_value_read(reader, &value) != 0) {
         snprintf(errstr, errstr_size, "not Avro of its schema: %s", avro_strerror());
-    } else if (avro_read(reader, &extra, 1) == 0) {
-        /* Bytes left over (avro_reader_is_eof only knows files): written
-         * with another schema than its id says. */
-        snprintf(errstr, errstr_size, "not Avro of its schema: bytes are left after the value "
-                 "(written with a different schema?)");
     } else if ((out = value_to_json(&value, 0)) == NULL) {
         snprintf(errstr, errstr_size, "cannot turn the Avro value into JSON (too deep or no "
                  "memory)");

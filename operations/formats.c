@@ -134,7 +134,6 @@ int kafka_formats_open(const struct connrt_host *host, const connrt_settings_t *
         return -1;
     }
     f->host = host;
-    kafka_avro_init();
     f->auto_register = kafka_setting_bool(host, settings, "auto_register", 0);
     if (side_open(f, &f->key, settings, "key", "key_subject", "key_schema", errstr,
                   errstr_size) != 0 ||

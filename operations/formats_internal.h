@@ -10,16 +10,13 @@
 #include <avro.h>
 #include <jansson.h>
 
-/* Bound avro-c's allocations while a message is decoded (see
- * avro_json.c); idempotent, called by kafka_avro_to_json too. */
-void kafka_avro_init(void);
-
 /*
  * Avro binary `data` (len bytes) written with `schema` (borrowed) as a new
  * JSON value owned by the caller: records are objects, unions their
  * branch's value (null or the value itself), enums their symbol, bytes and
  * fixed strings of code points 0-255 (the Avro JSON convention). NULL with
- * errstr on bytes that do not decode, or that leave bytes over.
+ * errstr on bytes that do not decode, or that leave bytes over (the bytes
+ * are checked against the schema before avro-c reads them).
  */
 json_t *kafka_avro_to_json(avro_schema_t schema, avro_value_iface_t *iface, const void *data,
                            size_t len, char *errstr, size_t errstr_size);

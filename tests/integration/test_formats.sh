@@ -16,7 +16,7 @@ start_cluster --topic plain:1 --topic utf:1 --topic orders:1 --topic js:1 --topi
 "$PYTHON3" "$HERE/schema_registry.py" --user reg:s3cret-reg --timeout 300 > "$TMP/registry.out" &
 REG_PID=$!
 cleanup_hooks+=("kill $REG_PID 2>/dev/null; wait $REG_PID 2>/dev/null")
-wait_until 30 grep -q '^READY' "$TMP/registry.out" || { echo "registry did not start" >&2; exit 1; }
+wait_until 30 grep -qs '^READY' "$TMP/registry.out" || { echo "registry did not start" >&2; exit 1; }
 port=$(sed -n 's/^READY //p' "$TMP/registry.out")
 export REGISTRY="http://127.0.0.1:$port"
 register() { # register SUBJECT SCHEMA_JSON [TYPE] -> prints the id

@@ -34,7 +34,7 @@ start_registry() { # start_registry NAME [ARGS...]: NAME_PID, NAME_PORT
     "$PYTHON3" "$HERE/schema_registry.py" --timeout 300 "$@" > "$TMP/$name.ready" &
     printf -v "${name}_PID" '%d' $!
     cleanup_hooks+=("kill $! 2>/dev/null")
-    wait_until 30 grep -q '^READY' "$TMP/$name.ready" || { echo "$name did not start" >&2; exit 1; }
+    wait_until 30 grep -qs '^READY' "$TMP/$name.ready" || { echo "$name did not start" >&2; exit 1; }
     printf -v "${name}_PORT" '%s' "$(sed -n 's/^READY //p' "$TMP/$name.ready")"
 }
 start_registry REG --user "reg:$REG_PASSWORD"

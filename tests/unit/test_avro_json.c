@@ -291,8 +291,58 @@ static void kafka_avro_to_json__truncated_or_trailing_bytes__fail(void **state)
     assert_non_null(strstr(errstr, "not Avro of its schema"));
     assert_null(kafka_avro_to_json(s.avro, s.iface, longer, sizeof(longer), errstr,
                                    sizeof(errstr)));
-    assert_string_equal(errstr, "not Avro of its schema: bytes are left after the value "
+    assert_string_equal(errstr, "not Avro of its schema: the value ends at byte 4 of 5 "
                                 "(written with a different schema?)");
+    schema_free(&s);
+}
+
+/* Decoding `len` bytes fails with exactly `want`. */
+static void assert_undecodable(const char *schema_text, const unsigned char *data, size_t len,
+                               const char *want)
+{
+    struct schema s = schema_of(schema_text);
+    char errstr[256] = "";
+
+    assert_null(kafka_avro_to_json(s.avro, s.iface, data, len, errstr, sizeof(errstr)));
+    assert_string_equal(errstr, want);
+    schema_free(&s);
+}
+
+static void kafka_avro_to_json__bad_indexes_and_booleans__are_refused(void **state)
+{
+    (void)state;
+    const unsigned char two = 0x04, minus = 0x01, bool2 = 0x02;
+
+    assert_undecodable("[\"null\",\"long\"]", &two, 1,
+                       "not Avro of its schema: a union branch index out of range at byte 1");
+    assert_undecodable("[\"null\",\"long\"]", &minus, 1,
+                       "not Avro of its schema: a union branch index out of range at byte 1");
+    assert_undecodable("{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\",\"B\"]}", &two, 1,
+                       "not Avro of its schema: an enum index out of range at byte 1");
+    assert_undecodable("\"boolean\"", &bool2, 1,
+                       "not Avro of its schema: a boolean that is neither 0 nor 1 at byte 1");
+}
+
+static void kafka_avro_to_json__items_of_no_bytes__are_bounded(void **state)
+{
+    (void)state;
+    /* 2^62 nulls would take no bytes at all: refused, not looped over. */
+    const unsigned char nulls[] = {0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x00};
+    /* A block of 3 nulls with its byte size (negative count), then the end. */
+    const unsigned char sized[] = {0x05, 0x00, 0x00};
+    struct schema s = schema_of("{\"type\":\"array\",\"items\":\"null\"}");
+    char errstr[256];
+    json_t *j;
+
+    assert_undecodable("{\"type\":\"array\",\"items\":\"null\"}", nulls, sizeof(nulls),
+                       "not Avro of its schema: more array or map items than the bytes can "
+                       "hold at byte 9");
+    j = kafka_avro_to_json(s.avro, s.iface, sized, sizeof(sized), errstr, sizeof(errstr));
+    if (j == NULL) {
+        fail_msg("a sized block does not decode: %s", errstr);
+    }
+    assert_int_equal(json_array_size(j), 3);
+    json_decref(j);
     schema_free(&s);
 }
 
@@ -309,9 +359,15 @@ static void kafka_avro_to_json__hostile_lengths__fail_without_crashing(void **st
     const unsigned char items[] = {0x00, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x02};
 
     assert_null(kafka_avro_to_json(s.avro, s.iface, huge, sizeof(huge), errstr, sizeof(errstr)));
+    assert_string_equal(errstr,
+                        "not Avro of its schema: a length beyond the end of the bytes at byte 9");
     assert_null(kafka_avro_to_json(s.avro, s.iface, negative, sizeof(negative), errstr,
                                    sizeof(errstr)));
+    assert_string_equal(errstr,
+                        "not Avro of its schema: a length beyond the end of the bytes at byte 1");
     assert_null(kafka_avro_to_json(s.avro, s.iface, items, sizeof(items), errstr, sizeof(errstr)));
+    assert_string_equal(errstr, "not Avro of its schema: more array or map items than the "
+                                "bytes can hold at byte 10");
     schema_free(&s);
 }
 
@@ -345,6 +401,8 @@ int main(void)
         cmocka_unit_test(kafka_avro_to_json__truncated_or_trailing_bytes__fail),
         cmocka_unit_test(kafka_avro_to_json__hostile_lengths__fail_without_crashing),
         cmocka_unit_test(kafka_avro_to_json__nan__is_null),
+        cmocka_unit_test(kafka_avro_to_json__bad_indexes_and_booleans__are_refused),
+        cmocka_unit_test(kafka_avro_to_json__items_of_no_bytes__are_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
