@@ -238,7 +238,8 @@ static CURLcode request_once(struct kafka_schema_registry *r, const char *url, c
     headers = curl_slist_append(headers, "Accept: application/vnd.schemaregistry.v1+json, "
                                          "application/json");
     if (post != NULL) {
-        headers = curl_slist_append(headers, "Content-Type: application/vnd.schemaregistry.v1+json");
+        headers = curl_slist_append(headers,
+                                    "Content-Type: application/vnd.schemaregistry.v1+json");
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
     }
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -329,8 +330,9 @@ static kafka_registry_status_t request(struct kafka_schema_registry *r, const ch
         }
         free(resp.data);
         if (rc != CURLE_OK && curl_permanent(rc)) {
-            snprintf(errstr, errstr_size, "schema registry %s: %s: %s (check schema_registry_url%s)",
-                     r->shown, what, why,
+            snprintf(errstr, errstr_size,
+                     "schema registry %s: %s: %s (check schema_registry_url%s)", r->shown, what,
+                     why,
                      strncmp(r->url, "https:", 6) == 0 ? " and schema_registry_ca" : "");
             return KAFKA_REGISTRY_REFUSED;
         }

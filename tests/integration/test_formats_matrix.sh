@@ -327,6 +327,8 @@ check "consume retry: schema id $IB asked once for 1 message, its subjects once"
     eval 'test "$(requests_of "GET /schemas/ids/$IB")" -eq 1 && test "$(requests_of "GET /schemas/ids/$IB/versions")" -eq 1'
 check "consume retry: the Order schema was fetched once by each of consume and listen (4 messages)" \
     test "$(requests_of "GET /schemas/ids/$ID_ORDER")" -eq 2
+check "produce: each subject's latest schema asked once for the whole batch (4 documents)" \
+    eval 'test "$(requests_of "GET /subjects/m-avro-value/versions/latest")" -eq 1 && test "$(requests_of "GET /subjects/m-avro-key/versions/latest")" -eq 1'
 check "consume, registry failing: the documents before the message are emitted" \
     test "$(jsonl "$TMP/read_down.out" '[(d["outcome"], d["tracked"]["kafka.offset"], d["value"]) for d in docs]')" = \
     "[('success', '0', '{\"n\":1}'), ('success', '1', '{\"n\":2}')]"

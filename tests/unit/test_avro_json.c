@@ -192,7 +192,8 @@ static void kafka_json_to_avro__missing_fields__take_the_schema_defaults(void **
         "{\"name\":\"status\",\"type\":{\"type\":\"enum\",\"name\":\"S\",\"symbols\":[\"NEW\","
         "\"PAID\"]},\"default\":\"NEW\"},"
         "{\"name\":\"qty\",\"type\":\"int\",\"default\":1},"
-        "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"},\"default\":[\"a\"]},"
+        "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"},"
+        "\"default\":[\"a\"]},"
         "{\"name\":\"raw\",\"type\":\"bytes\",\"default\":\"\\u00ff\"},"
         "{\"name\":\"inner\",\"type\":{\"type\":\"record\",\"name\":\"In\",\"namespace\":\"other\","
         "\"fields\":[{\"name\":\"x\",\"type\":\"string\",\"default\":\"dx\"}]},"
@@ -351,12 +352,14 @@ static void kafka_avro_to_json__hostile_lengths__fail_without_crashing(void **st
     (void)state;
     struct schema s = schema_of("{\"type\":\"record\",\"name\":\"H\",\"fields\":["
                                 "{\"name\":\"s\",\"type\":\"string\"},"
-                                "{\"name\":\"a\",\"type\":{\"type\":\"array\",\"items\":\"long\"}}]}");
+                                "{\"name\":\"a\",\"type\":{\"type\":\"array\","
+                                "\"items\":\"long\"}}]}");
     char errstr[256] = "";
     /* A string "of" 2^62 bytes; a negative length; an array of 2^62 items. */
     const unsigned char huge[] = {0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 'x'};
     const unsigned char negative[] = {0x01, 'x'};
-    const unsigned char items[] = {0x00, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x02};
+    const unsigned char items[] = {0x00, 0xfe, 0xff, 0xff, 0xff, 0xff,
+                                   0xff, 0xff, 0xff, 0x7f, 0x02};
 
     assert_null(kafka_avro_to_json(s.avro, s.iface, huge, sizeof(huge), errstr, sizeof(errstr)));
     assert_string_equal(errstr,
