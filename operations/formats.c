@@ -500,31 +500,36 @@ static int track_schema(const struct connrt_host *host, connrt_document_t *doc,
     return ps->subject != NULL ? host->doc_set_tracked(doc, name, ps->subject) : 0;
 }
 
+/* A decoded key (Avro as JSON text, JSON Schema without its header)
+ * replaces the raw one that kafka_message_track set, with its schema. */
+static int set_decoded_key(const struct connrt_host *host, connrt_document_t *doc,
+                           const rd_kafka_message_t *m, const struct decoded *key)
+{
+    char *k;
+    int rc;
+
+    if (key->data == NULL || key->data == m->key) {
+        return 0;
+    }
+    k = string_copy(key->data, key->len);
+    rc = k == NULL || host->doc_set_tracked(doc, "kafka.key", k) != 0 ||
+         host->doc_set_property(doc, KAFKA_DOC_KEY, k) != 0;
+    free(k);
+    return rc || track_schema(host, doc, "key", key->schema) != 0 ? -1 : 0;
+}
+
 /* The decoded document: value as payload, key as kafka.key/connector.kafka.key. */
 static int emit_decoded(struct kafka_formats *f, connrt_batch_t *batch,
                         const rd_kafka_message_t *m, const struct decoded *key,
                         const struct decoded *value, connrt_document_t **doc)
 {
     const struct connrt_host *host = f->host;
-    char *k;
-    int rc;
 
     *doc = host->batch_emit(batch, value->data ? value->data : "", value->len, NULL);
     if (*doc == NULL || kafka_message_track(host, *doc, m, 1, -1) != 0) {
         return -1;
     }
-    /* A decoded key (Avro as JSON text, JSON Schema without its header)
-     * replaces the raw one that kafka_message_track set. */
-    if (key->data != NULL && key->data != m->key) {
-        k = string_copy(key->data, key->len);
-        rc = k == NULL || host->doc_set_tracked(*doc, "kafka.key", k) != 0 ||
-             host->doc_set_property(*doc, KAFKA_DOC_KEY, k) != 0;
-        free(k);
-        if (rc) {
-            return -1;
-        }
-    }
-    return track_schema(host, *doc, "key", key->schema) != 0 ||
+    return set_decoded_key(host, *doc, m, key) != 0 ||
                    track_schema(host, *doc, "value", value->schema) != 0
                ? -1
                : 0;
@@ -537,30 +542,32 @@ int kafka_formats_emit(struct kafka_formats *f, connrt_batch_t *batch,
     const char *topic = rd_kafka_topic_name(m->rkt);
     struct decoded key, value;
     char why[ERR_SIZE], message[ERR_SIZE + 256];
-    enum outcome o = decode_side(f, &f->key, topic, m->key, m->key_len, &key, why, sizeof(why));
+    enum outcome ko = decode_side(f, &f->key, topic, m->key, m->key_len, &key, why, sizeof(why));
+    enum outcome o = ko;
     int rc;
 
+    memset(&value, 0, sizeof(value));
     if (o == OUT_OK) {
         o = decode_side(f, &f->value, topic, m->payload, m->len, &value, why, sizeof(why));
-        if (o != OUT_OK) {
-            free(key.owned);
-        }
     }
     snprintf(message, sizeof(message), "message at topic '%s' partition %d offset %" PRId64 ": %s",
              topic, (int)m->partition, m->offset, o == OUT_OK ? "" : why);
     if (o == OUT_NOMEM) {
-        return -1;
-    }
-    if (o == OUT_UNAVAILABLE) {
+        rc = -1;
+    } else if (o == OUT_UNAVAILABLE) {
         snprintf(errstr, errstr_size, "%s", message);
-        return 1;
-    }
-    if (o == OUT_UNFIT) {
-        /* The raw bytes go on with the reason, for an <on-error> branch. */
+        rc = 1;
+    } else if (o == OUT_UNFIT) {
+        /* The raw bytes go on with the reason, for an <on-error> branch;
+         * a key that decoded is given decoded, to say which record it was. */
         *doc = f->host->batch_emit(batch, m->payload ? m->payload : "", m->len, message);
-        return *doc == NULL || kafka_message_track(f->host, *doc, m, 1, -1) != 0 ? -1 : 0;
+        rc = *doc == NULL || kafka_message_track(f->host, *doc, m, 1, -1) != 0 ||
+                     (ko == OUT_OK && set_decoded_key(f->host, *doc, m, &key) != 0)
+                 ? -1
+                 : 0;
+    } else {
+        rc = emit_decoded(f, batch, m, &key, &value, doc);
     }
-    rc = emit_decoded(f, batch, m, &key, &value, doc);
     free(key.owned);
     free(value.owned);
     return rc;

@@ -18,7 +18,7 @@ FORMATS="bytes string json avro json_schema"
 # Key format that goes with each value format in the matrix.
 declare -A KEYF=([bytes]=bytes [string]=string [json]=json [avro]=avro [json_schema]=json_schema)
 # Messages on each format's topic: those Produce wrote and those added after.
-declare -A LINES=([bytes]=4 [string]=4 [json]=3 [avro]=3 [json_schema]=3)
+declare -A LINES=([bytes]=4 [string]=4 [json]=3 [avro]=4 [json_schema]=3)
 
 start_cluster --topic m-bytes:1 --topic m-string:1 --topic m-json:1 --topic m-avro:1 \
     --topic m-json_schema:1 --topic m-auto:1 --topic m-noschema:1 --topic m-retry:1 \
@@ -200,10 +200,10 @@ check "produce json_schema: the value's and the key's field and rule are named" 
 # --- What the produce cells wrote, read by python3-kafka, plus one message
 # per topic that does not fit (and, for the registry tests, wire-format
 # messages with chosen schema ids).
-"$PYTHON3" - "$BOOTSTRAP" "$ID_JS" "$IA" "$IB" "$IC" "$ID" "$IL" > "$TMP/written.json" <<'PY'
+"$PYTHON3" - "$BOOTSTRAP" "$ID_JS" "$IA" "$IB" "$IC" "$ID" "$IL" "$ID_OKEY" > "$TMP/written.json" <<'PY'
 import base64, json, struct, sys
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-boot, js, ia, ib, ic, i_d, il = sys.argv[1], *map(int, sys.argv[2:])
+boot, js, ia, ib, ic, i_d, il, okey = sys.argv[1], *map(int, sys.argv[2:])
 wire = lambda sid, payload: struct.pack(">bI", 0, sid) + payload
 small = lambda sid, n: wire(sid, bytes([2 * n]))  # Avro int n (zig-zag), n < 64
 c = KafkaConsumer(bootstrap_servers=boot, enable_auto_commit=False, consumer_timeout_ms=3000)
@@ -224,6 +224,8 @@ extra = {"m-bytes": [b"\xfe\x00", b""], "m-string": [b"bad\xff\xfeutf", b"tail"]
 for topic, values in extra.items():
     for v in values:
         p.send(topic, v, partition=0)
+# A good Avro key ({"cust": "cy"}) on a value that is not Avro.
+p.send("m-avro", b'{"id":6}', key=wire(okey, b"\x04cy"), partition=0)
 p.flush()
 print(json.dumps(written))
 PY
@@ -260,7 +262,7 @@ expect() { # expect FORMAT -> the python list each cell must print
     bytes) echo "[('success', '$(b64 '\x00\xff\x01\n')'), ('success', '$(b64 plain)'), ('success', '$(b64 '\xfe\x00')'), ('success', '')]" ;;
     string) echo "[('success', 'café'), ('success', 'fine'), ('application_error', \"message at topic 'm-string' partition 0 offset 2: value is not valid UTF-8: byte 0xff at position 3\"), ('success', 'tail')]" ;;
     json) echo "[('success', {'k': 'a', 'n': 1}), ('success', [3]), ('application_error', \"message at topic 'm-json' partition 0 offset 2: value is not JSON: invalid token near 'not' at line 1 column 3 (position 3)\")]" ;;
-    avro) echo "[('success', {'id': 1, 'customer': 'ann', 'amount': 9.5}), ('success', {'id': 4, 'customer': 'dee', 'amount': 12.0}), ('application_error', \"message at topic 'm-avro' partition 0 offset 2: value is not in the schema registry's wire format: unknown magic byte 0x7b ('{') (expected 0x00 and a 4-byte schema id; a producer without a registry serializer wrote it? value_format=json or bytes reads it as is)\")]" ;;
+    avro) echo "[('success', {'id': 1, 'customer': 'ann', 'amount': 9.5}), ('success', {'id': 4, 'customer': 'dee', 'amount': 12.0}), ('application_error', \"message at topic 'm-avro' partition 0 offset 2: value is not in the schema registry's wire format: unknown magic byte 0x7b ('{') (expected 0x00 and a 4-byte schema id; a producer without a registry serializer wrote it? value_format=json or bytes reads it as is)\"), ('application_error', \"message at topic 'm-avro' partition 0 offset 3: value is not in the schema registry's wire format: unknown magic byte 0x7b ('{') (expected 0x00 and a 4-byte schema id; a producer without a registry serializer wrote it? value_format=json or bytes reads it as is)\")]" ;;
     json_schema) echo "[('success', {'sku': 'A1', 'qty': 2}), ('application_error', \"message at topic 'm-json_schema' partition 0 offset 1: value (schema id $ID_JS): field '/qty': below the minimum 1\"), ('success', {'sku': 'E5', 'qty': 5})]" ;;
     esac
 }
@@ -294,6 +296,9 @@ for cell_file in consume listen; do
         test "$(keys "$TMP/$cell_file-json_schema.jsonl")" = \
         "[('{\"region\":\"eu\"}', '$ID_JSKEY', 'm-json_schema-key', '$ID_JS', 'm-json_schema-value'), (None, None, None, '$ID_JS', 'm-json_schema-value')]"
 done
+check "a misfit value's good key is given decoded, to say which record failed" \
+    test "$(jsonl "$TMP/consume-avro.jsonl" '[(d["tracked"].get("kafka.key"), d["tracked"].get("kafka.key.schema_id")) for d in docs if d["outcome"] != "success"]')" = \
+    "[(None, None), ('{\"cust\":\"cy\"}', '$ID_OKEY')]"
 check "a decoded key is also the document property connector.kafka.key" \
     test "$(jsonl "$TMP/consume-avro.jsonl" '[d["properties"].get("connector.kafka.key") for d in docs][:1]')" = "['{\"cust\":\"ann\"}']"
 
