@@ -864,7 +864,9 @@ static int prepare_operation(struct engine *e, struct step_rt *st)
     const struct connrt_def_step *def = st->def;
     if (connrt_container_operation(e->container, e->defs, def->operation, &st->op, errstr,
                                    sizeof(errstr)) != 0) {
-        fprintf(e->report, "connrt: %s:%d: %s\n", def->file ? def->file : "?", def->line, errstr);
+        /* The message names the file:line of the operation or connection
+         * that could not be opened: that is what to fix, not this step. */
+        fprintf(e->report, "connrt: %s\n", errstr);
         return CONNRT_EXIT_FAILURE;
     }
     const struct connrt_operation *op = st->op->op;
