@@ -56,16 +56,32 @@ static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const
     target->host->log(lvl, target->component_id, "librdkafka %s: %s", fac, buf);
 }
 
+void kafka_reason_trim(const char *reason, char *out, size_t out_size)
+{
+    const char *suffix = strstr(reason, " (after ");
+    size_t len = strlen(reason);
+
+    if (suffix != NULL && len > 0 && reason[len - 1] == ')' &&
+        strstr(suffix, " in state ") != NULL) {
+        len = (size_t)(suffix - reason);
+    }
+    snprintf(out, out_size, "%.*s", (int)len, reason);
+}
+
 /* Client errors. Without this callback librdkafka would log each one again
  * after the FAIL line that already said it. */
 static void kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
-    const struct kafka_log_target *target = opaque;
+    struct kafka_log_target *target = opaque;
     connrt_log_level_t lvl = CONNRT_LOG_WARNING;
 
     (void)rk;
     if (target == NULL || target->host == NULL) {
         return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+        kafka_reason_trim(reason, target->login_reason, sizeof(target->login_reason));
+        target->login_refusals++;
     }
     if (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__RESOLVE) {
         lvl = CONNRT_LOG_DEBUG; /* the FAIL log line said it */

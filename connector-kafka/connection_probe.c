@@ -212,7 +212,7 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     if (login_error((rd_kafka_resp_err_t)err) &&
         (p->err == RD_KAFKA_RESP_ERR_NO_ERROR || p->err == RD_KAFKA_RESP_ERR__TRANSPORT)) {
         p->err = (rd_kafka_resp_err_t)err;
-        snprintf(p->reason, sizeof(p->reason), "%s", reason);
+        kafka_reason_trim(reason, p->reason, sizeof(p->reason));
     }
     pthread_mutex_unlock(&p->lock);
 }
