@@ -56,18 +56,6 @@ static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const
     target->host->log(lvl, target->component_id, "librdkafka %s: %s", fac, buf);
 }
 
-void kafka_reason_trim(const char *reason, char *out, size_t out_size)
-{
-    const char *suffix = strstr(reason, " (after ");
-    size_t len = strlen(reason);
-
-    if (suffix != NULL && len > 0 && reason[len - 1] == ')' &&
-        strstr(suffix, " in state ") != NULL) {
-        len = (size_t)(suffix - reason);
-    }
-    snprintf(out, out_size, "%.*s", (int)len, reason);
-}
-
 /* Client errors. Without this callback librdkafka would log each one again
  * after the FAIL line that already said it. */
 static void kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)

@@ -33,19 +33,13 @@ struct kafka_log_target {
     const char *component_id; /* borrowed; lives as long as the component */
     /* Set by the client's error callback, which librdkafka calls from the
      * thread that polls the handle: how many times the brokers refused the
-     * login (SASL or token), and the last reason (kafka_reason_trim'd). An
+     * login (SASL or token), and the last reason (see kafka_reason_trim). An
      * operation compares the count before and after a wait to fail at once
      * instead of timing out. */
     unsigned login_refusals;
     char login_reason[512];
 };
 
-/*
- * Copy librdkafka's error `reason` into out without the state suffix it
- * appends ("(after 0ms in state AUTH_REQ, 1 identical error(s) suppressed)"),
- * which varies from run to run and means nothing to a user.
- */
-void kafka_reason_trim(const char *reason, char *out, size_t out_size);
 
 /* An open connection. Operations borrow it between their open and close. */
 struct kafka_connection {
