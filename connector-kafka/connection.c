@@ -488,6 +488,7 @@ int kafka_connection_open(const struct connrt_host *host, const connrt_settings_
 {
     struct kafka_connection *c;
     const char *servers = host->settings_get(settings, "bootstrap_servers");
+    int embedded = 0;
 
     if (servers == NULL) {
         snprintf(errstr, errstr_size, "property 'bootstrap_servers' is required");
@@ -510,10 +511,7 @@ int kafka_connection_open(const struct connrt_host *host, const connrt_settings_
         return -1;
     }
     if (strcmp(c->bootstrap, "embedded") == 0) {
-        if (start_embedded(c, errstr, errstr_size) != 0) {
-            kafka_connection_close(c);
-            return -1;
-        }
+        embedded = 1; /* started once the settings are known to be right */
     } else if (has_item(c->bootstrap, "embedded")) {
         snprintf(errstr, errstr_size,
                  "bootstrap_servers: 'embedded' cannot be combined with other brokers");
@@ -526,7 +524,10 @@ int kafka_connection_open(const struct connrt_host *host, const connrt_settings_
         return -1;
     }
     c->base = base_conf_new(c, container_dir, errstr, errstr_size);
-    if (c->base == NULL) {
+    if (c->base == NULL ||
+        (embedded && (start_embedded(c, errstr, errstr_size) != 0 ||
+                      kafka_conf_set(c->base, "bootstrap.servers", c->bootstrap, errstr,
+                                     errstr_size) != 0))) {
         kafka_connection_close(c);
         return -1;
     }
