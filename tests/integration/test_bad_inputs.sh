@@ -159,6 +159,8 @@ run_case() {
     [ -f "$work/allow-other-stderr" ] && mode=any
 
     local status=0
+    : >"$work/.stdout"
+    : >"$work/.stderr"
     if [ "${#problems[@]}" -eq 0 ]; then
         set +e
         (cd "$work" && env "${unset_env[@]}" "${envs[@]}" timeout 60 "$CONNRT" "${args[@]}" \
@@ -181,13 +183,12 @@ run_case() {
     elif [ "$status" != "$want_status" ]; then
         problems+=("exit status $status, expected $want_status")
     fi
-    if [ -f "$work/.stderr" ] &&
-        grep -q -e 'AddressSanitizer' -e 'LeakSanitizer' -e 'runtime error:' "$work/.stderr"; then
+    if grep -q -e 'AddressSanitizer' -e 'LeakSanitizer' -e 'runtime error:' "$work/.stderr"; then
         problems+=("sanitizer report in stderr")
     fi
     # The one number that changes from run to run: the duration at the end
     # of a run's summary line, compared as @SECONDS@.
-    [ -f "$work/.stderr" ] && sed -E \
+    sed -E \
         's/^(connrt: (process|listener) .*\()[0-9]+\.[0-9]{2} s\)$/\1@SECONDS@ s)/' \
         "$work/.stderr" >"$work/.stderr-cmp"
     if [ -n "${RECORD:-}" ] && [ "${#problems[@]}" -eq 0 ]; then
