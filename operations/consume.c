@@ -378,7 +378,7 @@ static int wait_assignment(struct consume_run *r, char *errstr, size_t errstr_si
 
     while (!r->assigned) {
         if (r->log.login_refusals != refusals) {
-            snprintf(errstr, errstr_size, "consumer group '%s': the brokers refused the login: %s",
+            snprintf(errstr, errstr_size, "consumer group '%s': the login failed: %s",
                      r->c->group, r->log.login_reason);
             return -1;
         }

@@ -21,7 +21,7 @@
 /* After purging, how long to wait for the purge reports. */
 #define KAFKA_PURGE_DRAIN_MS 2000
 /* Longest wait in one rd_kafka_flush: between two, execute looks whether
- * the brokers refused the login. */
+ * the login failed (refused, or no token). */
 #define KAFKA_FLUSH_SLICE_MS 100
 /* Serve delivery reports every so many messages while producing. */
 #define KAFKA_POLL_EVERY 1024
@@ -363,7 +363,7 @@ static void produce_document(struct kafka_produce *p, size_t i, long long deadli
 /*
  * Wait for every report until `deadline`; then purge what is left so that
  * no late report can reach a later batch, and fail what still has none.
- * When the brokers refuse the login meanwhile (the client's error callback
+ * When the login fails meanwhile (the client's error callback
  * counts it past `refusals`), nothing can be delivered: the rest is purged
  * at once and left without a result, and -1 makes the operation fail with
  * the reason, as a Java producer fails its sends on an authentication
@@ -397,7 +397,7 @@ static int finish_batch(struct kafka_produce *p, long long deadline, unsigned re
     }
     if (p->login_refused) {
         p->login_refused = 0;
-        snprintf(errstr, errstr_size, "the brokers refused the login: %s", p->log.login_reason);
+        snprintf(errstr, errstr_size, "the login failed: %s", p->log.login_reason);
         return -1;
     }
     return 0;
