@@ -26,7 +26,7 @@ start_login_broker() {
     exec {LOGIN_HOLD}<>"$TMP/.hold"
     exec {out}< <(exec "$PYTHON3" "$top_srcdir/tests/security/fake_kafka_broker.py" \
         --mechanisms PLAIN,SCRAM-SHA-256 --user alice:wonderland --topic orders \
-        --lifetime 120 <"$TMP/.hold" 2>&1)
+        --lifetime 300 <"$TMP/.hold" 2>&1)
     cleanup_hooks+=("kill $! 2>/dev/null")
     read -r -t 10 line <&"$out" || return 1
     LOGIN_BROKER="localhost:${line#READY }"
