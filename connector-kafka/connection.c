@@ -60,12 +60,16 @@ static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const
  * after the FAIL line that already said it. */
 static void kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
-    const struct kafka_log_target *target = opaque;
+    struct kafka_log_target *target = opaque;
     connrt_log_level_t lvl = CONNRT_LOG_WARNING;
 
     (void)rk;
     if (target == NULL || target->host == NULL) {
         return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+        kafka_reason_trim(reason, target->login_reason, sizeof(target->login_reason));
+        target->login_refusals++;
     }
     if (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__RESOLVE) {
         lvl = CONNRT_LOG_DEBUG; /* the FAIL log line said it */
@@ -484,6 +488,7 @@ int kafka_connection_open(const struct connrt_host *host, const connrt_settings_
 {
     struct kafka_connection *c;
     const char *servers = host->settings_get(settings, "bootstrap_servers");
+    int embedded = 0;
 
     if (servers == NULL) {
         snprintf(errstr, errstr_size, "property 'bootstrap_servers' is required");
@@ -506,10 +511,7 @@ int kafka_connection_open(const struct connrt_host *host, const connrt_settings_
         return -1;
     }
     if (strcmp(c->bootstrap, "embedded") == 0) {
-        if (start_embedded(c, errstr, errstr_size) != 0) {
-            kafka_connection_close(c);
-            return -1;
-        }
+        embedded = 1; /* started once the settings are known to be right */
     } else if (has_item(c->bootstrap, "embedded")) {
         snprintf(errstr, errstr_size,
                  "bootstrap_servers: 'embedded' cannot be combined with other brokers");
@@ -522,7 +524,10 @@ int kafka_connection_open(const struct connrt_host *host, const connrt_settings_
         return -1;
     }
     c->base = base_conf_new(c, container_dir, errstr, errstr_size);
-    if (c->base == NULL) {
+    if (c->base == NULL ||
+        (embedded && (start_embedded(c, errstr, errstr_size) != 0 ||
+                      kafka_conf_set(c->base, "bootstrap.servers", c->bootstrap, errstr,
+                                     errstr_size) != 0))) {
         kafka_connection_close(c);
         return -1;
     }

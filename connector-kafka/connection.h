@@ -31,7 +31,15 @@ extern const struct connrt_property_def kafka_container_properties[];
 struct kafka_log_target {
     const struct connrt_host *host;
     const char *component_id; /* borrowed; lives as long as the component */
+    /* Set by the client's error callback, which librdkafka calls from the
+     * thread that polls the handle: how many times the brokers refused the
+     * login (SASL or token), and the last reason (see kafka_reason_trim). An
+     * operation compares the count before and after a wait to fail at once
+     * instead of timing out. */
+    unsigned login_refusals;
+    char login_reason[512];
 };
+
 
 /* An open connection. Operations borrow it between their open and close. */
 struct kafka_connection {

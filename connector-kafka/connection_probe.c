@@ -193,6 +193,18 @@ static int probe_network(const struct broker *brokers, size_t n, int timeout_ms,
 /* Login                                                                    */
 /* ------------------------------------------------------------------------ */
 
+void kafka_reason_trim(const char *reason, char *out, size_t out_size)
+{
+    const char *suffix = strstr(reason, " (after ");
+    size_t len = strlen(reason);
+
+    if (suffix != NULL && len > 0 && reason[len - 1] == ')' &&
+        strstr(suffix, " in state ") != NULL) {
+        len = (size_t)(suffix - reason);
+    }
+    snprintf(out, out_size, "%.*s", (int)len, reason);
+}
+
 static int login_error(rd_kafka_resp_err_t err)
 {
     return err == RD_KAFKA_RESP_ERR__SSL || err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
@@ -212,7 +224,7 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     if (login_error((rd_kafka_resp_err_t)err) &&
         (p->err == RD_KAFKA_RESP_ERR_NO_ERROR || p->err == RD_KAFKA_RESP_ERR__TRANSPORT)) {
         p->err = (rd_kafka_resp_err_t)err;
-        snprintf(p->reason, sizeof(p->reason), "%s", reason);
+        kafka_reason_trim(reason, p->reason, sizeof(p->reason));
     }
     pthread_mutex_unlock(&p->lock);
 }

@@ -33,4 +33,11 @@ int kafka_probe_connection(kafka_security_t *sec, rd_kafka_conf_t *conf,
                            void (*report)(void *opaque, const char *line), void *opaque,
                            char *errstr, size_t errstr_size);
 
+/*
+ * Copy librdkafka's error `reason` into out without the state suffix it
+ * appends ("(after 0ms in state AUTH_REQ, 1 identical error(s) suppressed)"),
+ * which varies from run to run and means nothing to a user.
+ */
+void kafka_reason_trim(const char *reason, char *out, size_t out_size);
+
 #endif

@@ -365,6 +365,27 @@ static int cmd_rtt(kafka_embedded_cluster_t *c, char **tok, int n, char *errstr,
                        errstr_size);
 }
 
+/* `error clear API|all`: drop the errors pushed for API (or for every API)
+ * that no request has taken yet, so that one rehearsal does not leak into
+ * the next. */
+static int cmd_error_clear(kafka_embedded_cluster_t *c, const char *api, char *errstr,
+                           size_t errstr_size)
+{
+    int16_t key;
+
+    if (strcmp(api, "all") == 0) {
+        for (int16_t k = 0; k <= 100; k++) {
+            rd_kafka_mock_clear_request_errors(c->mock, k);
+        }
+        return 0;
+    }
+    if (parse_api(api, &key, errstr, errstr_size) != 0) {
+        return -1;
+    }
+    rd_kafka_mock_clear_request_errors(c->mock, key);
+    return 0;
+}
+
 static int cmd_error(kafka_embedded_cluster_t *c, char **tok, int n, char *errstr,
                      size_t errstr_size)
 {
@@ -373,8 +394,11 @@ static int cmd_error(kafka_embedded_cluster_t *c, char **tok, int n, char *errst
     int16_t key;
     long count;
 
+    if (n == 3 && strcmp(tok[1], "clear") == 0) {
+        return cmd_error_clear(c, tok[2], errstr, errstr_size);
+    }
     if (n != 4) {
-        snprintf(errstr, errstr_size, "usage: error API COUNT ERROR_NAME");
+        snprintf(errstr, errstr_size, "usage: error API COUNT ERROR_NAME, or error clear API|all");
         return -1;
     }
     if (parse_api(tok[1], &key, errstr, errstr_size) != 0) {
@@ -411,6 +435,24 @@ static int cmd_topic(kafka_embedded_cluster_t *c, char **tok, int n, char *errst
     return kafka_embedded_cluster_create_topic(c, tok[1], (int)parts, errstr, errstr_size);
 }
 
+/* `topic-error NAME ERROR_NAME`: the topic's entry in every Metadata
+ * answer carries ERROR_NAME (NO_ERROR takes it away). */
+static int cmd_topic_error(kafka_embedded_cluster_t *c, char **tok, int n, char *errstr,
+                           size_t errstr_size)
+{
+    rd_kafka_resp_err_t err;
+
+    if (n != 3) {
+        snprintf(errstr, errstr_size, "usage: topic-error NAME ERROR_NAME");
+        return -1;
+    }
+    if (parse_error(tok[2], &err, errstr, errstr_size) != 0) {
+        return -1;
+    }
+    rd_kafka_mock_topic_set_error(c->mock, tok[1], err);
+    return 0;
+}
+
 int kafka_embedded_cluster_command(kafka_embedded_cluster_t *cluster, const char *line,
                                    char *errstr, size_t errstr_size)
 {
@@ -438,8 +480,12 @@ int kafka_embedded_cluster_command(kafka_embedded_cluster_t *cluster, const char
     if (strcmp(tok[0], "topic") == 0) {
         return cmd_topic(cluster, tok, n, errstr, errstr_size);
     }
+    if (strcmp(tok[0], "topic-error") == 0) {
+        return cmd_topic_error(cluster, tok, n, errstr, errstr_size);
+    }
     snprintf(errstr, errstr_size,
-             "unknown command '%s' (expected broker, rtt, error or topic)", tok[0]);
+             "unknown command '%s' (expected broker, rtt, error, topic or topic-error)",
+             tok[0]);
     return -1;
 }
 

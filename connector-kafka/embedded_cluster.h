@@ -52,7 +52,8 @@ int kafka_embedded_cluster_create_topic(kafka_embedded_cluster_t *cluster, const
  * embedded-cluster`:
  *   broker down ID|all          broker up ID|all         rtt ID|all MS
  *   error API COUNT ERROR_NAME  (e.g. error Produce 3 NOT_ENOUGH_REPLICAS)
- *   topic NAME PARTITIONS
+ *   error clear API|all         (drop pushed errors no request has taken)
+ *   topic NAME PARTITIONS       topic-error NAME ERROR_NAME (in Metadata; NO_ERROR clears)
  * Returns 0, or -1 with the reason in errstr.
  */
 int kafka_embedded_cluster_command(kafka_embedded_cluster_t *cluster, const char *line,

@@ -400,7 +400,11 @@ void kafka_kerberos_destroy(kafka_kerberos_t *k)
         pthread_join(k->thread, NULL);
     }
     if (k->ctx != NULL) {
-        for (int i = 0; i < 2; i++) {
+        /* Without a ticket no cache was ever made, and resolving a MEMORY:
+         * name would create libkrb5's process-wide table of memory caches
+         * just to destroy nothing (reported as a leak once the plugin, and
+         * libkrb5 with it, is unloaded). */
+        for (int i = 0; i < 2 && atomic_load(&k->tickets) > 0; i++) {
             krb5_ccache cc;
             if (krb5_cc_resolve(k->ctx, k->names[i], &cc) == 0) {
                 krb5_cc_destroy(k->ctx, cc); /* fails when never used: fine */

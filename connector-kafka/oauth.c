@@ -294,6 +294,23 @@ static char *request_body(CURL *c, const struct kafka_oauth *o)
 
 enum outcome { OUTCOME_OK, OUTCOME_RETRY, OUTCOME_FATAL };
 
+/* Take curl's " after N ms" out of its message ("Failed to connect to H
+ * port P after 0 ms: ..."): it changes from one try to the next and the
+ * retries are counted in the message already. */
+static void drop_elapsed(char *msg)
+{
+    char *p = strstr(msg, " after ");
+    char *end = p ? p + strlen(" after ") : NULL;
+
+    if (end == NULL || *end < '0' || *end > '9') {
+        return;
+    }
+    end += strspn(end, "0123456789");
+    if (strncmp(end, " ms", 3) == 0) {
+        memmove(p, end + 3, strlen(end + 3) + 1);
+    }
+}
+
 /* POST once. On OK, *http holds the status and body the answer. */
 static enum outcome post_once(struct kafka_oauth *o, long *http, struct body *resp,
                               char *errstr, size_t errstr_size)
@@ -335,6 +352,7 @@ static enum outcome post_once(struct kafka_oauth *o, long *http, struct body *re
     wipe_free(body);
     curl_easy_cleanup(c);
     if (rc != CURLE_OK) {
+        drop_elapsed(curl_err);
         snprintf(errstr, errstr_size, "OAuth: cannot reach the token endpoint %s: %s",
                  o->shown_endpoint, curl_err[0] ? curl_err : curl_easy_strerror(rc));
         /* A certificate problem does not fix itself. */

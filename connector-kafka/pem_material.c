@@ -240,6 +240,20 @@ static int check_key(const char *name, BIO *bio, const char *key_password, char 
     return -1;
 }
 
+/* "property 'NAME': why" becomes "property 'NAME': file PATH: why", so that
+ * the file is named where it belongs in the sentence. */
+static void name_file(const char *name, const char *path, char *errstr, size_t errstr_size)
+{
+    char prefix[300], why[1024];
+    int n = snprintf(prefix, sizeof(prefix), "property '%s': ", name);
+
+    if (n <= 0 || (size_t)n >= sizeof(prefix) || strncmp(errstr, prefix, (size_t)n) != 0) {
+        return;
+    }
+    snprintf(why, sizeof(why), "%s", errstr + n);
+    snprintf(errstr, errstr_size, "%sfile %s: %s", prefix, path, why);
+}
+
 static int check_material(const char *name, const char *data, size_t len, kafka_pem_kind_t kind,
                           int check_expiry, const char *key_password, char *errstr,
                           size_t errstr_size)
@@ -318,8 +332,7 @@ static char *file_location(const char *name, const char *value, kafka_pem_kind_t
     rc = check_material(name, data, len, kind, check_expiry, key_password, errstr,
                         errstr_size);
     if (rc != 0) {
-        size_t n = strlen(errstr);
-        snprintf(errstr + n, errstr_size - n, " in %s", path);
+        name_file(name, path, errstr, errstr_size);
     }
     wipe_free(data, len);
     return rc == 0 ? strdup(path) : NULL;

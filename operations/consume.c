@@ -22,6 +22,9 @@
 /* How long to wait for the group to hand out partitions before max_wait_ms
  * starts to count; beyond it the cluster is taken as unreachable. */
 #define KAFKA_JOIN_TIMEOUT_MS 30000
+/* After that, how long to wait for the cluster to answer a Metadata request
+ * to tell "unreachable" from "no group coordinator". */
+#define KAFKA_REACH_PROBE_MS 2000
 /* Poll slice while joining, so the message deadline starts on time. */
 #define KAFKA_JOIN_POLL_MS 100
 /* Messages taken from the consumer queue in one call once one has come. */
@@ -346,17 +349,41 @@ static ssize_t drain_waiting(struct consume_run *r, long long max, char *errstr,
     return rc < 0 ? -1 : n;
 }
 
-/* Wait for the group to assign partitions (possibly none). */
+/* Why no assignment came: a cluster that answers a Metadata request was
+ * reached (and logged in to), so its group coordinator is what is missing. */
+static void no_assignment(struct consume_run *r, char *errstr, size_t errstr_size)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    int answers = rd_kafka_metadata(r->rk, 0, NULL, &md, KAFKA_REACH_PROBE_MS) ==
+                  RD_KAFKA_RESP_ERR_NO_ERROR;
+
+    if (md != NULL) {
+        rd_kafka_metadata_destroy(md);
+    }
+    snprintf(errstr, errstr_size,
+             answers ? "consumer group '%s' got no partition assignment within %d ms: the "
+                       "cluster at '%s' answers but found no coordinator for the group (do its "
+                       "brokers support consumer groups?)"
+                     : "consumer group '%s' got no partition assignment within %d ms: no "
+                       "broker of '%s' could be reached",
+             r->c->group, KAFKA_JOIN_TIMEOUT_MS, r->c->conn->bootstrap);
+}
+
+/* Wait for the group to assign partitions (possibly none). A refused login
+ * fails at once: waiting would not change the answer. */
 static int wait_assignment(struct consume_run *r, char *errstr, size_t errstr_size)
 {
     long long until = kafka_monotonic_ms() + KAFKA_JOIN_TIMEOUT_MS;
+    unsigned refusals = r->log.login_refusals;
 
     while (!r->assigned) {
+        if (r->log.login_refusals != refusals) {
+            snprintf(errstr, errstr_size, "consumer group '%s': the login failed: %s",
+                     r->c->group, r->log.login_reason);
+            return -1;
+        }
         if (kafka_monotonic_ms() >= until) {
-            snprintf(errstr, errstr_size,
-                     "consumer group '%s' got no partition assignment within %d ms "
-                     "(is the cluster at '%s' reachable?)",
-                     r->c->group, KAFKA_JOIN_TIMEOUT_MS, r->c->conn->bootstrap);
+            no_assignment(r, errstr, errstr_size);
             return -1;
         }
         if (poll_once(r, KAFKA_JOIN_POLL_MS, errstr, errstr_size) < 0) {

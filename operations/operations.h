@@ -69,6 +69,7 @@ struct kafka_produce {
     _Atomic long long delivered;      /* for metrics */
     _Atomic long long latency_ms_sum; /* created -> delivery report, summed */
     struct kafka_formats *formats;    /* owned; NULL: bytes as they are */
+    int login_refused; /* finish_batch: purged reports get no result */
 };
 
 extern const struct connrt_property_def kafka_produce_properties[];

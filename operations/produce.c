@@ -20,6 +20,9 @@
 #define KAFKA_FLUSH_MARGIN_MS 5000
 /* After purging, how long to wait for the purge reports. */
 #define KAFKA_PURGE_DRAIN_MS 2000
+/* Longest wait in one rd_kafka_flush: between two, execute looks whether
+ * the login failed (refused, or no token). */
+#define KAFKA_FLUSH_SLICE_MS 100
 /* Serve delivery reports every so many messages while producing. */
 #define KAFKA_POLL_EVERY 1024
 /* Room for record framing and headers above max.request.size in
@@ -144,6 +147,10 @@ static void delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *o
     }
     p->done[i] = 1;
     p->outstanding--;
+    if (p->login_refused && (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+                             m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)) {
+        return; /* no result: the operation fails (finish_batch) */
+    }
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         fail_delivery(p, i, rd_kafka_topic_name(m->rkt), m->err);
         return;
@@ -353,15 +360,25 @@ static void produce_document(struct kafka_produce *p, size_t i, long long deadli
     }
 }
 
-/* Wait for every report until `deadline`; then purge what is left so that
- * no late report can reach a later batch, and fail what still has none. */
-static void finish_batch(struct kafka_produce *p, long long deadline)
+/*
+ * Wait for every report until `deadline`; then purge what is left so that
+ * no late report can reach a later batch, and fail what still has none.
+ * When the login fails meanwhile (the client's error callback
+ * counts it past `refusals`), nothing can be delivered: the rest is purged
+ * at once and left without a result, and -1 makes the operation fail with
+ * the reason, as a Java producer fails its sends on an authentication
+ * error instead of letting them time out.
+ */
+static int finish_batch(struct kafka_produce *p, long long deadline, unsigned refusals,
+                        char *errstr, size_t errstr_size)
 {
-    long long left = deadline - kafka_monotonic_ms();
+    long long left;
 
-    if (p->outstanding > 0) {
-        rd_kafka_flush(p->rk, left > 0 ? (int)left : 0);
+    while (p->outstanding > 0 && p->log.login_refusals == refusals &&
+           (left = deadline - kafka_monotonic_ms()) > 0) {
+        rd_kafka_flush(p->rk, left < KAFKA_FLUSH_SLICE_MS ? (int)left : KAFKA_FLUSH_SLICE_MS);
     }
+    p->login_refused = p->outstanding > 0 && p->log.login_refusals != refusals;
     if (p->outstanding > 0) {
         long long drain_until = kafka_monotonic_ms() + KAFKA_PURGE_DRAIN_MS;
         rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
@@ -372,10 +389,18 @@ static void finish_batch(struct kafka_produce *p, long long deadline)
     for (size_t i = 0; i < p->batch_size; i++) {
         if (!p->done[i]) {
             p->done[i] = 1;
-            fail_doc(p, i, "timed out: no delivery report within %lld ms",
-                     p->message_timeout_ms + KAFKA_FLUSH_MARGIN_MS);
+            if (!p->login_refused) {
+                fail_doc(p, i, "timed out: no delivery report within %lld ms",
+                         p->message_timeout_ms + KAFKA_FLUSH_MARGIN_MS);
+            }
         }
     }
+    if (p->login_refused) {
+        p->login_refused = 0;
+        snprintf(errstr, errstr_size, "the login failed: %s", p->log.login_reason);
+        return -1;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -575,6 +600,8 @@ static int produce_batch(struct kafka_produce *p, connrt_batch_t *batch, char *e
     const struct connrt_host *host = p->log.host;
     size_t n = host->batch_count(batch);
     long long deadline;
+    unsigned refusals;
+    int rc;
 
     /* A fatal error (idempotence broken) leaves the producer unusable; a
      * failed rebuild leaves none at all. */
@@ -602,6 +629,7 @@ static int produce_batch(struct kafka_produce *p, connrt_batch_t *batch, char *e
     p->generation = (p->generation + 1) & 0xffffffu;
     p->outstanding = 0;
     deadline = kafka_monotonic_ms() + p->message_timeout_ms + KAFKA_FLUSH_MARGIN_MS;
+    refusals = p->log.login_refusals;
     for (size_t i = 0; i < n; i++) {
         p->done[i] = 1; /* until queued */
         produce_document(p, i, deadline);
@@ -609,14 +637,14 @@ static int produce_batch(struct kafka_produce *p, connrt_batch_t *batch, char *e
             rd_kafka_poll(p->rk, 0);
         }
     }
-    finish_batch(p, deadline);
+    rc = finish_batch(p, deadline, refusals, errstr, errstr_size);
     p->batch = NULL;
     p->batch_size = 0;
     free(p->done);
     free(p->created);
     p->done = NULL;
     p->created = NULL;
-    return 0;
+    return rc;
 }
 
 void kafka_produce_close(void *ctx)

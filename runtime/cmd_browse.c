@@ -180,7 +180,7 @@ static int browse(const struct browse_args *a, const struct connrt_connection_cm
         return CONNRT_EXIT_USAGE;
     }
     if (rc != 0) {
-        fprintf(stderr, "connrt: connection '%s': browse failed: %s\n", a->id,
+        fprintf(stderr, "connrt: %s: connection '%s': browse failed: %s\n", cmd->where, a->id,
                 peek->failed ? peek->errstr : errstr);
         return CONNRT_EXIT_FAILURE;
     }

@@ -209,7 +209,8 @@ static int describe_resolved(int argc, char **argv)
                    "defaults left out, secrets [redacted]\n",
                    id, cmd.connector->name);
             if (fn(cmd.handle, print_indented, stdout, errstr, sizeof(errstr)) != 0) {
-                fprintf(stderr, "connrt describe: connection '%s': %s\n", id, errstr);
+                fprintf(stderr, "connrt describe: %s: connection '%s': %s\n", cmd.where, id,
+                        errstr);
                 status = CONNRT_EXIT_FAILURE;
             }
         }

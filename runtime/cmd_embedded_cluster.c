@@ -28,7 +28,8 @@ static const char ec_usage[] =
     "reads commands on stdin, one per line, answering 'ok' or 'error: ...':\n"
     "  broker down ID|all     broker up ID|all     rtt ID|all MS\n"
     "  error API COUNT ERROR_NAME   (e.g. error Produce 3 NOT_ENOUGH_REPLICAS)\n"
-    "  topic NAME PARTITIONS\n"
+    "  error clear API|all          (drop pushed errors that no request has taken)\n"
+    "  topic NAME PARTITIONS        topic-error NAME ERROR_NAME   (NO_ERROR clears it)\n"
     "Stops on SIGINT or SIGTERM.\n";
 
 struct ec_options {

@@ -53,7 +53,7 @@ int connrt_cmd_test_connection(int argc, char **argv)
                     cmd.connector->name);
         } else if (cmd.connector->connection_test(cmd.handle, print_line, stdout, errstr,
                                                   sizeof(errstr)) != 0) {
-            fprintf(stderr, "connrt: connection '%s' failed: %s\n", id, errstr);
+            fprintf(stderr, "connrt: %s: connection '%s' failed: %s\n", cmd.where, id, errstr);
         } else {
             printf("connection '%s': OK\n", id);
             status = CONNRT_EXIT_OK;

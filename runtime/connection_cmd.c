@@ -50,6 +50,8 @@ int connrt_connection_cmd_open(struct connrt_connection_cmd *cmd, const char *co
     if (check_connection_id(cmd->defs, command, id) != 0) {
         return CONNRT_EXIT_USAGE;
     }
+    const struct connrt_def_component *comp = connrt_definitions_find(cmd->defs, id);
+    snprintf(cmd->where, sizeof(cmd->where), "%s:%d", comp->file ? comp->file : "?", comp->line);
     if (connrt_container_connection(cmd->container, cmd->defs, id, &cmd->connector, &cmd->handle,
                                     errstr, sizeof(errstr)) != 0) {
         fprintf(stderr, "connrt: %s\n", errstr);

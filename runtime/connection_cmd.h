@@ -20,6 +20,8 @@ struct connrt_connection_cmd {
     connrt_definitions_t *defs;
     const struct connrt_connector *connector; /* borrowed from the container */
     void *handle;                             /* the open connection, owned by the container */
+    /* Where the connection is defined ("FILE:LINE"), for messages. */
+    char where[512];
 };
 
 /*

@@ -324,6 +324,12 @@ static connrt_settings_t *resolve_component(const struct connrt_def_component *c
     return settings;
 }
 
+/* Where a component is defined, for messages about opening it. */
+static const char *component_file(const struct connrt_def_component *comp)
+{
+    return comp->file != NULL ? comp->file : "?";
+}
+
 static const struct connrt_def_component *find_component(const connrt_definitions_t *defs,
                                                          const char *id,
                                                          connrt_component_kind_t kind,
@@ -355,8 +361,8 @@ static int open_connection_locked(connrt_container_t *c, const connrt_definition
     }
     const struct connrt_connector *connector = connrt_registry_find(c->registry, comp->connector);
     if (connector == NULL) {
-        snprintf(errstr, errstr_size, "connection '%s': connector '%s' is not loaded", id,
-                 comp->connector);
+        snprintf(errstr, errstr_size, "%s:%d: connection '%s': connector '%s' is not loaded",
+                 component_file(comp), comp->line, id, comp->connector);
         return -1;
     }
     struct opened_connection *grown =
@@ -376,7 +382,8 @@ static int open_connection_locked(connrt_container_t *c, const connrt_definition
     char why[1024] = "";
     if (connector->connection_open(connrt_host_services(), oc->settings, id, c->dir, &oc->handle,
                                    why, sizeof(why)) != 0) {
-        snprintf(errstr, errstr_size, "connection '%s': %s", id, why);
+        snprintf(errstr, errstr_size, "%s:%d: connection '%s': %s", component_file(comp),
+                 comp->line, id, why);
         connrt_settings_destroy(oc->settings);
         return -1;
     }
@@ -412,8 +419,9 @@ static int open_operation_locked(connrt_container_t *c, const connrt_definitions
     o->open.connector = oc->connector;
     o->open.op = connrt_connector_operation(oc->connector, comp->type);
     if (o->open.op == NULL) {
-        snprintf(errstr, errstr_size, "operation '%s': connector '%s' has no operation type '%s'",
-                 comp->id, oc->connector->name, comp->type);
+        snprintf(errstr, errstr_size,
+                 "%s:%d: operation '%s': connector '%s' has no operation type '%s'",
+                 component_file(comp), comp->line, comp->id, oc->connector->name, comp->type);
         return -1;
     }
     o->settings = resolve_component(comp, o->open.op->properties, oc->connector, c->properties,
@@ -426,8 +434,8 @@ static int open_operation_locked(connrt_container_t *c, const connrt_definitions
     if (o->open.ctx == NULL ||
         o->open.op->open(o->open.ctx, connrt_host_services(), oc->handle, o->settings, comp->id,
                          why, sizeof(why)) != 0) {
-        snprintf(errstr, errstr_size, "operation '%s': %s", comp->id,
-                 o->open.ctx ? why : "out of memory");
+        snprintf(errstr, errstr_size, "%s:%d: operation '%s': %s", component_file(comp),
+                 comp->line, comp->id, o->open.ctx ? why : "out of memory");
         free(o->open.ctx);
         connrt_settings_destroy(o->settings);
         return -1;

@@ -61,7 +61,9 @@ struct connrt_open_operation {
  * The operation component `operation_id` of `defs` opened for execution,
  * opening its connection first (each once per container). Settings are
  * resolved with connrt_settings_resolve. Returns 0 and *out (borrowed until
- * the container is destroyed), or -1 with errstr.
+ * the container is destroyed), or -1 with errstr, which begins with the
+ * FILE:LINE of the component that could not be opened (operation or its
+ * connection).
  */
 int connrt_container_operation(connrt_container_t *c, const connrt_definitions_t *defs,
                                const char *operation_id, struct connrt_open_operation **out,
@@ -73,7 +75,8 @@ const struct connrt_open_operation *connrt_container_find_operation(connrt_conta
                                                                    const char *operation_id);
 
 /* The connection component `connection_id` opened (once). Returns 0 and the
- * connector's handle, or -1 with errstr. */
+ * connector's handle, or -1 with errstr (beginning with the connection's
+ * FILE:LINE). */
 int connrt_container_connection(connrt_container_t *c, const connrt_definitions_t *defs,
                                 const char *connection_id, const struct connrt_connector **conn,
                                 void **handle, char *errstr, size_t errstr_size);

@@ -225,10 +225,18 @@ static const char *pointer_value(const struct connrt_def_assignment *a,
         json_error_t jerr;
         *root = json_loadb(payload, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
         if (*root == NULL) {
-            /* jansson's text may quote the payload: keep payloads out of errors. */
-            snprintf(reason, reason_size,
-                     "json-pointer '%s': the payload is not JSON (line %d, column %d)",
-                     a->argument, jerr.line, jerr.column);
+            /* jansson's text may quote the payload: keep payloads out of errors.
+             * Bytes that are not UTF-8 have no column (jansson says 0):
+             * name the byte, counted from 1 like columns. */
+            if (json_error_code(&jerr) == json_error_invalid_utf8) {
+                snprintf(reason, reason_size,
+                         "json-pointer '%s': the payload is not JSON: byte %d is not valid UTF-8",
+                         a->argument, jerr.position + 1);
+            } else {
+                snprintf(reason, reason_size,
+                         "json-pointer '%s': the payload is not JSON (line %d, column %d)",
+                         a->argument, jerr.line, jerr.column);
+            }
             return NULL;
         }
     }
@@ -864,7 +872,9 @@ static int prepare_operation(struct engine *e, struct step_rt *st)
     const struct connrt_def_step *def = st->def;
     if (connrt_container_operation(e->container, e->defs, def->operation, &st->op, errstr,
                                    sizeof(errstr)) != 0) {
-        fprintf(e->report, "connrt: %s:%d: %s\n", def->file ? def->file : "?", def->line, errstr);
+        /* The message names the file:line of the operation or connection
+         * that could not be opened: that is what to fix, not this step. */
+        fprintf(e->report, "connrt: %s\n", errstr);
         return CONNRT_EXIT_FAILURE;
     }
     const struct connrt_operation *op = st->op->op;

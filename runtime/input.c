@@ -111,6 +111,14 @@ static int open_path(connrt_input_t *in, const char *path, char *errstr, size_t 
         snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
         return -1;
     }
+    if (S_ISDIR(st.st_mode) && in->format == CONNRT_INPUT_JSONL) {
+        /* Not silently one document per file: the user asked for jsonl. */
+        snprintf(errstr, errstr_size,
+                 "%s: is a directory (one document per file); --input-format jsonl needs a "
+                 "file or -",
+                 path);
+        return -1;
+    }
     if (S_ISDIR(st.st_mode)) {
         DIR *dir = opendir(path);
         if (dir == NULL) {
@@ -371,7 +379,9 @@ static const char *parse_jsonl(const connrt_input_t *in, connrt_arena_t *arena,
                                connrt_document_t *doc, const char *line, size_t len)
 {
     json_error_t jerr;
-    json_t *obj = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
+    /* Any JSON value loads, so that a line holding an array or a string is
+     * told what is expected rather than jansson's "'[' or '{' expected". */
+    json_t *obj = json_loadb(line, len, JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
     if (obj == NULL) {
         char why[256 + JSON_ERROR_TEXT_LENGTH];
         snprintf(why, sizeof(why), "%s (column %d)", jerr.text, jerr.column);

@@ -257,8 +257,7 @@ static int open_start(connrt_listener_t *l, char *errstr, size_t errstr_size)
     char why[1024];
     if (connrt_container_operation(l->container, l->defs, start->operation, &l->op, why,
                                    sizeof(why)) != 0) {
-        snprintf(errstr, errstr_size, "%s:%d: %s", start->file ? start->file : "?", start->line,
-                 why);
+        snprintf(errstr, errstr_size, "%s", why); /* located at the component */
         return -1;
     }
     if (l->op->op->kind != CONNRT_OP_LISTEN) {

@@ -172,7 +172,8 @@ static void quiet_log(const rd_kafka_t *rk, int level, const char *fac, const ch
 static void gssapi__two_connections_two_principals__each_logs_in_as_itself(void **state)
 {
     /* Operation-like log targets: the clients find their connection by binding. */
-    struct kafka_log_target ta = {mock_host(), "op-a"}, tb = {mock_host(), "op-b"};
+    struct kafka_log_target ta = {.host = mock_host(), .component_id = "op-a"};
+    struct kafka_log_target tb = {.host = mock_host(), .component_id = "op-b"};
     connrt_settings_t sa, sb;
     kafka_security_t *seca = NULL, *secb = NULL;
     rd_kafka_t *rka, *rkb;

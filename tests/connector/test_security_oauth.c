@@ -156,7 +156,7 @@ static void oauth__short_lived_token__refreshed_before_it_expires(void **state)
      * lifetime: 6 s leaves the second token 1.2 s of margin at least. */
     const char *extra[] = {"--expires-in", "6", NULL};
     /* Like an operation's client: its log target names the operation. */
-    struct kafka_log_target target = {mock_host(), "produce-operation"};
+    struct kafka_log_target target = {.host = mock_host(), .component_id = "produce-operation"};
     connrt_settings_t s;
     kafka_security_t *sec = NULL;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();

@@ -278,7 +278,7 @@ static void msk__iam_token__re_signed_before_it_expires_and_used(void **state)
     /* librdkafka checks token refresh on a 1 s timer, so a refresh at 80%
      * may come up to 1 s late: 8 s leaves it room before the expiry. */
     const int lifetime = 8 * ts_scale();
-    struct kafka_log_target target = {mock_host(), "msk-refresh"};
+    struct kafka_log_target target = {.host = mock_host(), .component_id = "msk-refresh"};
     connrt_settings_t s;
     kafka_security_t *sec = NULL;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();

@@ -366,7 +366,10 @@ static void pem__expired_client_certificate__error_says_expired(void **state)
     mock_set(&s, "ssl_certificate", cert);
     mock_set(&s, "ssl_key", key);
     configure_only(&s, &r);
-    assert_non_null(strstr(r.error, "property 'ssl_certificate': the certificate expired on"));
+    char expected[700];
+    snprintf(expected, sizeof(expected),
+             "property 'ssl_certificate': file %s: the certificate expired on", cert);
+    assert_non_null(strstr(r.error, expected));
 }
 
 static void tls__ssl_property_with_plaintext__refused(void **state)

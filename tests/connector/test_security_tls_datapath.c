@@ -98,7 +98,7 @@ static rd_kafka_conf_t *tls_conf(connrt_settings_t *s, struct kafka_log_target *
 
 static void datapath__produce_and_consume_over_tls__all_messages_back(void **state)
 {
-    struct kafka_log_target target = {mock_host(), "tls-datapath"};
+    struct kafka_log_target target = {.host = mock_host(), .component_id = "tls-datapath"};
     const char *argv[] = {"/usr/bin/socat", "-d", "-d", NULL, NULL, NULL};
     char listen[1200], forward[64], errstr[512];
     char *ca = login_slurp(pki, "ca.pem");

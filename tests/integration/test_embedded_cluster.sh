@@ -51,6 +51,22 @@ set -e
 check "produce fails with the injected error" test "$kcat_status" -ne 0
 check "the error is NOT_ENOUGH_REPLICAS" grep -q "Not enough in-sync replicas" "$TMP/kcat-err"
 
+# error clear drops pushed errors that no request took.
+check "error Produce 2 NOT_ENOUGH_REPLICAS" cluster_cmd "error Produce 2 NOT_ENOUGH_REPLICAS"
+check "error clear Produce" cluster_cmd "error clear Produce"
+check "error clear all" cluster_cmd "error clear all"
+check "produce after error clear succeeds" bash -c 'echo kept | kcat -P -b "$1" -t t2 -p 0 \
+    -X message.send.max.retries=0 -X enable.idempotence=false' _ "$BOOTSTRAP"
+
+# topic-error puts an error on the topic's Metadata entry; NO_ERROR clears it.
+check "topic-error t2 TOPIC_AUTHORIZATION_FAILED" \
+    cluster_cmd "topic-error t2 TOPIC_AUTHORIZATION_FAILED"
+kcat -L -b "$BOOTSTRAP" -t t2 > "$TMP/meta3" 2>&1 || true
+check "Metadata for t2 carries the error" grep -q "Broker: Topic authorization failed" "$TMP/meta3"
+check "topic-error t2 NO_ERROR" cluster_cmd "topic-error t2 NO_ERROR"
+kcat -L -b "$BOOTSTRAP" -t t2 > "$TMP/meta4" 2>&1 || true
+check "Metadata for t2 is clean again" grep -q 't2" with 3 partitions' "$TMP/meta4"
+
 # End of stdin does not stop the cluster.
 exec {CLUSTER_IN}>&-
 check "cluster still answers after end of stdin" \

@@ -497,6 +497,18 @@ static void run__json_pointer_missing__application_error_names_pointer(void **st
     assert_contains(f->report_text, expected);
 }
 
+static void run__json_pointer_on_bytes_not_utf8__error_names_the_byte(void **state)
+{
+    struct fixture *f = *state;
+    load_xml(f, "pointer.xml", pointer_xml);
+    assert_int_equal(run(f, "pointer", "{\"customer\":\"a\xff\"}\n", NULL, CONNRT_INPUT_LINES, 0),
+                     CONNRT_EXIT_APPLICATION_ERRORS);
+    assert_int_equal(f->nlines, 1);
+    assert_string_equal(field(f->lines[0], "error"),
+                        "json-pointer '/customer': the payload is not JSON: byte 15 is not valid "
+                        "UTF-8");
+}
+
 static void run__operation_fails_as_whole__rest_are_failures_and_exit_3(void **state)
 {
     struct fixture *f = *state;
@@ -759,6 +771,7 @@ int main(void)
         T(run__bad_document_without_on_error__in_output_in_order_and_exit_1),
         T(run__on_error__errors_routed_with_reason_property),
         T(run__json_pointer_missing__application_error_names_pointer),
+        T(run__json_pointer_on_bytes_not_utf8__error_names_the_byte),
         T(run__operation_fails_as_whole__rest_are_failures_and_exit_3),
         T(run__operation_leaves_input_without_result__failure),
         T(run__many_chunks__outcomes_exact_and_order_kept),

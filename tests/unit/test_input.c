@@ -228,6 +228,30 @@ static void input_open__missing_path__error_names_path(void **state)
     connrt_input_close(NULL);
 }
 
+static void input_jsonl__string_or_number_line__says_an_object_is_expected(void **state)
+{
+    struct fixture *f = *state;
+    const char text[] = "\"text\"\n42\n";
+    const char *path = write_file(f, "scalars.jsonl", text, sizeof(text) - 1);
+    struct read_doc d[4];
+    assert_int_equal(read_all(f, path, CONNRT_INPUT_JSONL, d, 4), 2);
+    assert_non_null(strstr(d[0].error, ":1: expected a JSON object {\"value\": ..."));
+    assert_non_null(strstr(d[1].error, ":2: expected a JSON object {\"value\": ..."));
+}
+
+static void input_open__directory_as_jsonl__refused_naming_it(void **state)
+{
+    struct fixture *f = *state;
+    char errstr[512];
+    char expected[600];
+    assert_null(connrt_input_open(f->dir, CONNRT_INPUT_JSONL, errstr, sizeof(errstr)));
+    snprintf(expected, sizeof(expected),
+             "%s: is a directory (one document per file); --input-format jsonl needs a file "
+             "or -",
+             f->dir);
+    assert_string_equal(errstr, expected);
+}
+
 static void input_format_parse__names__lines_jsonl_only(void **state)
 {
     (void)state;
@@ -259,6 +283,10 @@ int main(void)
             input_dir__files__one_document_each_sorted_with_file_name, setup, teardown),
         cmocka_unit_test(input_open__missing_path__error_names_path),
         cmocka_unit_test(input_format_parse__names__lines_jsonl_only),
+        cmocka_unit_test_setup_teardown(
+            input_jsonl__string_or_number_line__says_an_object_is_expected, setup, teardown),
+        cmocka_unit_test_setup_teardown(input_open__directory_as_jsonl__refused_naming_it, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
