@@ -21,6 +21,7 @@
 #include "batch.h"
 #include "commands.h"
 #include "document.h"
+#include "json_memory.h"
 #include "json_pointer.h"
 #include "json_scan.h"
 #include "output.h"
@@ -223,7 +224,13 @@ static const char *pointer_value(const struct connrt_def_assignment *a,
     }
     if (*root == NULL) {
         json_error_t jerr;
-        *root = json_loadb(payload, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+        int no_memory;
+        *root = connrt_json_loadb(payload, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr,
+                                  &no_memory);
+        if (*root == NULL && no_memory) {
+            snprintf(reason, reason_size, "json-pointer '%s': out of memory", a->argument);
+            return NULL;
+        }
         if (*root == NULL) {
             /* jansson's text may quote the payload: keep payloads out of errors. */
             snprintf(reason, reason_size,
