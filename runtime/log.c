@@ -60,6 +60,10 @@ void connrt_log_set_file(const char *path)
     file_failed = 0;
     free(file_path);
     file_path = path != NULL ? strdup(path) : NULL;
+    if (path != NULL && file_path == NULL) {
+        fprintf(stderr, "connrt[WARNING] cannot write the log file %s: out of memory; logging "
+                "to stderr only\n", path);
+    }
     pthread_mutex_unlock(&file_lock);
 }
 
