@@ -1028,8 +1028,8 @@ static void torture_points(const struct scenario *s)
         return;
     }
     if (s->forked) {
-        int jobs = jobs_env ? atoi(jobs_env) : 16;
-        torture_forked(s, &t, jobs < 1 ? 1 : jobs > 256 ? 256 : jobs);
+        long jobs = jobs_env ? strtol(jobs_env, NULL, 10) : 16;
+        torture_forked(s, &t, jobs < 1 ? 1 : jobs > 256 ? 256 : (int)jobs);
     } else {
         unsigned long n, wrong = 0;
         /* ALLOC_FROM=N starts at point N (debugging). */
