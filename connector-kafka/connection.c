@@ -369,7 +369,12 @@ rd_kafka_conf_t *kafka_connection_client_conf(struct kafka_connection *conn, voi
     rd_kafka_conf_t *conf = rd_kafka_conf_dup(conn->base);
 
     rd_kafka_conf_set_opaque(conf, opaque);
-    kafka_security_bind(conn->security, opaque);
+    /* Unbound, the token and ticket callbacks could not find the connection. */
+    if (kafka_security_bind(conn->security, opaque) != 0) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
     /* The mock creates a topic at once, so there is no propagation delay to
      * wait out before believing "unknown topic" (30 s by default). */
     if (kafka_connection_is_mock(conn) &&

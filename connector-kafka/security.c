@@ -58,6 +58,37 @@ static int fail(char *errstr, size_t errstr_size, const char *fmt, ...)
     return -1;
 }
 
+/* Remember name = value (NULL: a secret) for describe, replacing an earlier
+ * line of that name. Returns -1 when there is no memory for it; then no
+ * line has a NULL name (the lookups compare names). */
+static int remember(kafka_security_t *sec, const char *name, const char *value, const char *why)
+{
+    char *copy = value != NULL ? strdup(value) : NULL;
+
+    if (value != NULL && copy == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < sec->napplied; i++) {
+        if (strcmp(sec->applied[i].name, name) == 0) {
+            free(sec->applied[i].value);
+            sec->applied[i].value = copy;
+            sec->applied[i].why = why;
+            return 0;
+        }
+    }
+    if (sec->napplied < KAFKA_SECURITY_MAX_APPLIED) {
+        char *name_copy = strdup(name);
+        if (name_copy == NULL) {
+            free(copy);
+            return -1;
+        }
+        sec->applied[sec->napplied++] = (struct kafka_applied){name_copy, copy, why};
+        return 0;
+    }
+    free(copy);
+    return 0;
+}
+
 /* rd_kafka_conf_set, remembered for describe. A secret value is neither
  * remembered nor echoed in errors. */
 static int apply(kafka_security_t *sec, rd_kafka_conf_t *conf, const char *name,
@@ -65,39 +96,23 @@ static int apply(kafka_security_t *sec, rd_kafka_conf_t *conf, const char *name,
                  size_t errstr_size)
 {
     char msg[512];
-    struct kafka_applied *a;
 
     if (rd_kafka_conf_set(conf, name, value, msg, sizeof(msg)) != RD_KAFKA_CONF_OK) {
         return fail(errstr, errstr_size, "librdkafka property '%s'%s%s%s: %s", name,
                     secret ? "" : "='", secret ? "" : value, secret ? "" : "'",
                     secret ? "invalid value" : msg);
     }
-    for (size_t i = 0; i < sec->napplied; i++) {
-        if (strcmp(sec->applied[i].name, name) == 0) {
-            free(sec->applied[i].value);
-            sec->applied[i].value = secret ? NULL : strdup(value);
-            sec->applied[i].why = why;
-            return 0;
-        }
-    }
-    if (sec->napplied < KAFKA_SECURITY_MAX_APPLIED) {
-        a = &sec->applied[sec->napplied++];
-        a->name = strdup(name);
-        a->value = secret ? NULL : strdup(value);
-        a->why = why;
+    if (remember(sec, name, secret ? NULL : value, why) != 0) {
+        return fail(errstr, errstr_size, "out of memory");
     }
     return 0;
 }
 
-/* Something connrt does itself (no librdkafka property), for describe. */
+/* Something connrt does itself (no librdkafka property), for describe: a
+ * line describe leaves out when there is no memory for it. */
 static void note(kafka_security_t *sec, const char *what, const char *value, const char *why)
 {
-    if (sec->napplied < KAFKA_SECURITY_MAX_APPLIED) {
-        struct kafka_applied *a = &sec->applied[sec->napplied++];
-        a->name = strdup(what);
-        a->value = strdup(value);
-        a->why = why;
-    }
+    (void)remember(sec, what, value, why);
 }
 
 static int is_tls(const char *protocol)

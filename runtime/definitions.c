@@ -50,6 +50,7 @@ struct load {
     size_t problems;
     size_t parse_errors;
     size_t tolerated; /* "--" inside comments: see parse_xml */
+    int out_of_memory; /* libxml2 ran out: what it reports next follows from that */
     xmlParserCtxtPtr ctxt; /* set while parsing */
     char last[1024]; /* libxml2 sometimes reports the same error twice */
 };
@@ -252,9 +253,13 @@ static char *read_file(struct load *ld, size_t *len)
     for (;;) {
         if (n + 4096 > cap) {
             cap = cap ? cap * 2 : 16384;
-            char *grown = (cap > (size_t)MAX_FILE_SIZE + 4096) ? NULL : realloc(buf, cap);
-            if (grown == NULL) {
+            if (cap > (size_t)MAX_FILE_SIZE + 4096) {
                 problem(ld, 0, "cannot read: larger than %ld MiB", MAX_FILE_SIZE >> 20);
+                break;
+            }
+            char *grown = realloc(buf, cap);
+            if (grown == NULL) {
+                problem(ld, 0, "cannot read: out of memory");
                 break;
             }
             buf = grown;
@@ -276,11 +281,35 @@ static char *read_file(struct load *ld, size_t *len)
     return NULL;
 }
 
+/* libxml2 could not allocate: one problem that says so (its own message
+ * may be only the name of a function), and none of what follows from it
+ * (a document cut short is "not well-formed"). Returns 1 if it was that. */
+static void note_out_of_memory(struct load *ld)
+{
+    if (!ld->out_of_memory) {
+        ld->out_of_memory = 1;
+        problem(ld, 0, "out of memory");
+    }
+}
+
+static int out_of_memory(struct load *ld, const xmlError *err)
+{
+    if (err->code != XML_ERR_NO_MEMORY) {
+        return 0;
+    }
+    note_out_of_memory(ld);
+    return 1;
+}
+
 static void record_parse_error(struct load *ld, xmlErrorPtr err)
 {
     char msg[1024];
     int line;
-    if (ld == NULL || err == NULL || err->level == XML_ERR_WARNING) {
+    if (ld == NULL || err == NULL || err->level == XML_ERR_WARNING || ld->out_of_memory) {
+        return;
+    }
+    if (out_of_memory(ld, err)) {
+        ld->parse_errors++;
         return;
     }
     if (err->code == XML_ERR_HYPHEN_IN_COMMENT) {
@@ -321,7 +350,8 @@ static void contextless_error(void *userdata, xmlErrorPtr err)
     struct load *ld = userdata;
     if (ld->ctxt != NULL) {
         record_parse_error(ld, err);
-    } else if (err != NULL && err->level != XML_ERR_WARNING) {
+    } else if (err != NULL && err->level != XML_ERR_WARNING && !ld->out_of_memory &&
+               !out_of_memory(ld, err)) {
         problem(ld, err->line, "XML error: %s", err->message ? err->message : "unknown");
     }
 }
@@ -330,6 +360,8 @@ static xmlDocPtr read_memory(struct load *ld, const char *buf, size_t len, int o
 {
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (ctxt == NULL) {
+        note_out_of_memory(ld);
+        ld->parse_errors++;
         return NULL;
     }
     /* Errors reach parse_error with the context; its _private is ours. */
@@ -373,21 +405,27 @@ static xmlDocPtr parse_xml(struct load *ld, const char *buf, size_t len)
 /* The compiled-in schema                                                   */
 /* ------------------------------------------------------------------------ */
 
-static pthread_once_t schema_once = PTHREAD_ONCE_INIT;
+/* Compiled once per process and kept: validation only reads it. A compile
+ * that ran out of memory is tried again by the next load (a long-running
+ * serve must not stay unable to validate). */
+static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
 static xmlSchemaPtr schema;
 static char schema_error[512];
 
 static void schema_compile_error(void *userdata, xmlErrorPtr err)
 {
     (void)userdata;
-    if (schema_error[0] == '\0' && err != NULL && err->message != NULL) {
+    if (err != NULL && err->code == XML_ERR_NO_MEMORY) {
+        snprintf(schema_error, sizeof(schema_error), "out of memory");
+    } else if (schema_error[0] == '\0' && err != NULL && err->message != NULL) {
         snprintf(schema_error, sizeof(schema_error), "line %d: %s", err->line, err->message);
     }
 }
 
-/* Compiled once per process and kept: validation only reads it. */
+/* With schema_lock held. */
 static void compile_schema(void)
 {
+    schema_error[0] = '\0';
     xmlInitParser();
     xmlSchemaParserCtxtPtr pctxt =
         xmlSchemaNewMemParserCtxt(connrt_schema_xsd, (int)connrt_schema_xsd_size);
@@ -405,7 +443,8 @@ static void schema_validation_error(void *userdata, xmlErrorPtr err)
     struct load *ld = userdata;
     char msg[1024];
     int line;
-    if (err == NULL || err->level == XML_ERR_WARNING) {
+    if (err == NULL || err->level == XML_ERR_WARNING || ld->out_of_memory ||
+        out_of_memory(ld, err)) {
         return;
     }
     connrt_xml_schema_error_message(err, msg, sizeof(msg), &line);
@@ -414,14 +453,27 @@ static void schema_validation_error(void *userdata, xmlErrorPtr err)
 
 static void validate_schema(struct load *ld, xmlDocPtr doc)
 {
-    pthread_once(&schema_once, compile_schema);
+    pthread_mutex_lock(&schema_lock);
     if (schema == NULL) {
+        compile_schema();
+    }
+    xmlSchemaPtr compiled = schema;
+    if (compiled == NULL && strcmp(schema_error, "out of memory") == 0) {
+        problem(ld, 0, "cannot validate: out of memory compiling the built-in schema");
+    } else if (compiled == NULL) {
         problem(ld, 0, "internal error: the built-in schema does not compile: %s", schema_error);
+    }
+    pthread_mutex_unlock(&schema_lock);
+    if (compiled == NULL) {
         return;
     }
-    xmlSchemaValidCtxtPtr vctxt = xmlSchemaNewValidCtxt(schema);
-    if (vctxt == NULL) {
-        problem(ld, 0, "cannot validate: out of memory");
+    xmlSchemaValidCtxtPtr vctxt = xmlSchemaNewValidCtxt(compiled);
+    /* libxml2 2.9 hands out a context whose item list could not be
+     * allocated (validating with it crashes); it reports that allocation
+     * to contextless_error, which marks the load out of memory. */
+    if (vctxt == NULL || ld->out_of_memory) {
+        xmlSchemaFreeValidCtxt(vctxt);
+        note_out_of_memory(ld);
         return;
     }
     xmlSchemaSetValidStructuredErrors(vctxt, schema_validation_error, ld);
@@ -465,6 +517,10 @@ static char *attribute(struct load *ld, const xmlNode *node, const char *name)
 {
     xmlChar *raw = xmlGetNoNsProp(node, (const xmlChar *)name);
     if (raw == NULL) {
+        /* Present but not copied: no memory (never taken for absent). */
+        if (xmlHasNsProp(node, (const xmlChar *)name, NULL) != NULL) {
+            problem(ld, line_of(node), "out of memory");
+        }
         return NULL;
     }
     char *value = substitute(ld, (const char *)raw, line_of(node));
@@ -477,7 +533,11 @@ static char *attribute(struct load *ld, const xmlNode *node, const char *name)
 static char *property_text(struct load *ld, const xmlNode *node)
 {
     xmlChar *raw = xmlNodeGetContent(node);
-    const char *start = raw ? (const char *)raw : "";
+    if (raw == NULL) { /* an element always has content, if only "" */
+        problem(ld, line_of(node), "out of memory");
+        return NULL;
+    }
+    const char *start = (const char *)raw;
     while (*start == ' ' || *start == '\t' || *start == '\n' || *start == '\r') {
         start++;
     }
@@ -487,15 +547,16 @@ static char *property_text(struct load *ld, const xmlNode *node)
         n--;
     }
     char *trimmed = strndup(start, n);
-    char *value = trimmed ? substitute(ld, trimmed, line_of(node)) : NULL;
-    if (trimmed != NULL) {
+    char *value = NULL;
+    if (trimmed == NULL) {
+        problem(ld, line_of(node), "out of memory");
+    } else {
+        value = substitute(ld, trimmed, line_of(node));
         memset(trimmed, 0, n);
+        free(trimmed);
     }
-    free(trimmed);
-    if (raw != NULL) {
-        memset(raw, 0, strlen((char *)raw));
-        xmlFree(raw);
-    }
+    memset(raw, 0, strlen((char *)raw));
+    xmlFree(raw);
     return value;
 }
 

@@ -26,33 +26,52 @@ static int compare_strings(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(names[i]);
+    }
+    free(names);
+}
+
 /* Names of DIR's *.xml entries (hidden files skipped), sorted; caller frees
- * each and the array. NULL with errno set when DIR cannot be read. */
+ * each and the array. NULL with errno set when DIR cannot be read (ENOMEM:
+ * the list could not be held; never a part of it, which would deploy some
+ * files silently without the others). */
 static char **list_xml(const char *dir, size_t *count)
 {
     DIR *d = opendir(dir);
     char **names = NULL;
     size_t n = 0;
     struct dirent *e;
+    int failed = 0;
     *count = 0;
     if (d == NULL) {
         return NULL;
     }
-    while ((e = readdir(d)) != NULL) {
+    while (!failed && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.' || !has_xml_suffix(e->d_name)) {
             continue;
         }
         char **grown = realloc(names, (n + 1) * sizeof(*names));
-        if (grown == NULL || (grown[n] = strdup(e->d_name)) == NULL) {
-            names = grown ? grown : names;
-            break;
+        if (grown != NULL) {
+            names = grown;
         }
-        names = grown;
-        n++;
+        if (grown == NULL || (names[n] = strdup(e->d_name)) == NULL) {
+            failed = 1;
+        } else {
+            n++;
+        }
     }
     closedir(d);
-    if (names == NULL) {
+    if (!failed && names == NULL) {
         names = calloc(1, sizeof(*names));
+        failed = names == NULL;
+    }
+    if (failed) {
+        free_names(names, n);
+        errno = ENOMEM;
+        return NULL;
     }
     qsort(names, n, sizeof(*names), compare_strings);
     *count = n;

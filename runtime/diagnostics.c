@@ -6,6 +6,7 @@
 #include "diagnostics.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,10 @@ struct connrt_diagnostics {
     char **messages;
     size_t count;
     size_t capacity;
+    /* Problems that could not be recorded (no memory): they still count, as
+     * one last message saying so, so that a problem is never lost. */
+    size_t lost;
+    char lost_message[96];
 };
 
 connrt_diagnostics_t *connrt_diagnostics_new(void)
@@ -70,17 +75,33 @@ static int grow(connrt_diagnostics_t *diag)
     return 0;
 }
 
+void connrt_diag_add_lost(connrt_diagnostics_t *diag, size_t n)
+{
+    if (diag == NULL || n == 0) {
+        return;
+    }
+    diag->lost += n;
+    snprintf(diag->lost_message, sizeof(diag->lost_message),
+             "out of memory: %zu problem%s could not be recorded", diag->lost,
+             diag->lost == 1 ? "" : "s");
+}
+
 void connrt_diag_add(connrt_diagnostics_t *diag, const char *file, int line, const char *fmt, ...)
 {
     char *text = NULL, *message = NULL;
     va_list ap;
-    if (diag == NULL || grow(diag) != 0) {
+    if (diag == NULL) {
+        return;
+    }
+    if (grow(diag) != 0) {
+        connrt_diag_add_lost(diag, 1);
         return;
     }
     va_start(ap, fmt);
     int rc = vasprintf(&text, fmt, ap);
     va_end(ap);
     if (rc < 0) {
+        connrt_diag_add_lost(diag, 1);
         return;
     }
     flatten(text);
@@ -93,6 +114,7 @@ void connrt_diag_add(connrt_diagnostics_t *diag, const char *file, int line, con
     }
     free(text);
     if (rc < 0) {
+        connrt_diag_add_lost(diag, 1);
         return;
     }
     flatten(message);
@@ -101,20 +123,20 @@ void connrt_diag_add(connrt_diagnostics_t *diag, const char *file, int line, con
 
 size_t connrt_diag_count(const connrt_diagnostics_t *diag)
 {
-    return diag ? diag->count : 0;
+    return diag ? diag->count + (diag->lost > 0) : 0;
 }
 
 const char *connrt_diag_message(const connrt_diagnostics_t *diag, size_t i)
 {
-    if (diag == NULL || i >= diag->count) {
+    if (diag == NULL || i >= connrt_diag_count(diag)) {
         return NULL;
     }
-    return diag->messages[i];
+    return i < diag->count ? diag->messages[i] : diag->lost_message;
 }
 
 void connrt_diag_print(const connrt_diagnostics_t *diag, FILE *out)
 {
-    for (size_t i = 0; diag != NULL && i < diag->count; i++) {
-        fprintf(out, "%s\n", diag->messages[i]);
+    for (size_t i = 0; i < connrt_diag_count(diag); i++) {
+        fprintf(out, "%s\n", connrt_diag_message(diag, i));
     }
 }

@@ -19,6 +19,12 @@ void connrt_diagnostics_destroy(connrt_diagnostics_t *diag);
 void connrt_diag_add(connrt_diagnostics_t *diag, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Count `n` problems that could not be recorded (no memory): they show as
+ * one last message, "out of memory: N problems could not be recorded".
+ * connrt_diag_add does this itself when it cannot copy a message. */
+void connrt_diag_add_lost(connrt_diagnostics_t *diag, size_t n);
+
+/* Problems recorded, plus one for those that could not be. */
 size_t connrt_diag_count(const connrt_diagnostics_t *diag);
 /* i-th message, already formatted "file:line: message"; borrowed until destroy. */
 const char *connrt_diag_message(const connrt_diagnostics_t *diag, size_t i);

@@ -21,6 +21,7 @@
 #include "batch.h"
 #include "commands.h"
 #include "document.h"
+#include "json_memory.h"
 #include "json_pointer.h"
 #include "json_scan.h"
 #include "output.h"
@@ -173,6 +174,14 @@ static size_t add_slot(struct engine *e, connrt_document_t *doc)
     return e->nslots++;
 }
 
+static void fail_operation(struct engine *e, const char *what)
+{
+    fprintf(e->report, "connrt: %s\n", what);
+    connrt_recorder_failure(e->recorder, what);
+    e->stopped = 1;
+    e->failed = 1;
+}
+
 /* The document is an application error. In the main steps it is kept for
  * <on-error> (or the output); an error inside <on-error> only ends its way. */
 static void app_error(struct engine *e, size_t idx, const char *step, const char *reason,
@@ -190,19 +199,16 @@ static void app_error(struct engine *e, size_t idx, const char *step, const char
     }
     connrt_document_set_property(s->doc, ERROR_PROPERTY, s->error);
     if (!in_error_branch && list_push(&e->errors, idx) != 0) {
-        /* Without room to route it, the document still has its outcome. */
-        fprintf(e->report, "connrt: out of memory routing document %zu to <on-error>\n",
-                connrt_document_seq(s->doc));
+        /* Not routed, it must not count as handled (a listener would commit
+         * it): a failure. */
+        char what[128];
+        s->outcome = OUTCOME_FAILURE;
+        snprintf(what, sizeof(what), "out of memory routing document %zu to <on-error>",
+                 connrt_document_seq(s->doc));
+        fail_operation(e, what);
     }
 }
 
-static void fail_operation(struct engine *e, const char *what)
-{
-    fprintf(e->report, "connrt: %s\n", what);
-    connrt_recorder_failure(e->recorder, what);
-    e->stopped = 1;
-    e->failed = 1;
-}
 
 /* ----------------------------------------------------------- set-properties */
 
@@ -223,7 +229,13 @@ static const char *pointer_value(const struct connrt_def_assignment *a,
     }
     if (*root == NULL) {
         json_error_t jerr;
-        *root = json_loadb(payload, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+        int no_memory;
+        *root = connrt_json_loadb(payload, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr,
+                                  &no_memory);
+        if (*root == NULL && no_memory) {
+            snprintf(reason, reason_size, "json-pointer '%s': out of memory", a->argument);
+            return NULL;
+        }
         if (*root == NULL) {
             /* jansson's text may quote the payload: keep payloads out of errors.
              * Bytes that are not UTF-8 have no column (jansson says 0):
@@ -372,11 +384,13 @@ static void take_emitted(struct engine *e, const struct step_rt *st, connrt_batc
 }
 
 /* Sort the batch's results: successes flow on, application errors are
- * routed, inputs left without a result are failures. */
+ * routed, inputs left without a result are failures (counted in the
+ * return), and so are successes that cannot be passed on (*unheld). */
 static size_t take_results(struct engine *e, const struct step_rt *st, struct index_list *list,
-                           struct index_list *next, int in_error_branch)
+                           struct index_list *next, int in_error_branch, size_t *unheld)
 {
     size_t missing = 0;
+    *unheld = 0;
     for (size_t i = 0; i < list->count; i++) {
         size_t idx = list->items[i];
         const char *message;
@@ -384,7 +398,7 @@ static size_t take_results(struct engine *e, const struct step_rt *st, struct in
         case CONNRT_RESULT_SUCCESS:
             if (list_push(next, idx) != 0) {
                 e->slots[idx].outcome = OUTCOME_FAILURE;
-                missing++;
+                (*unheld)++;
             }
             break;
         case CONNRT_RESULT_APPLICATION_ERROR:
@@ -419,8 +433,14 @@ static void step_connector(struct engine *e, const struct step_rt *st, struct in
         }
     }
     e->next.count = 0;
-    size_t missing = take_results(e, st, list, &e->next, in_error_branch);
+    size_t unheld;
+    size_t missing = take_results(e, st, list, &e->next, in_error_branch, &unheld);
     take_emitted(e, st, e->batch, &e->next, in_error_branch);
+    if (unheld > 0) {
+        snprintf(what, sizeof(what), "out of memory passing on %zu documents after operation "
+                 "'%s'", unheld, st->name);
+        fail_operation(e, what);
+    }
     if (rc != 0) {
         snprintf(what, sizeof(what), "operation '%s' failed: %s (%zu of %zu documents without a "
                  "result)", st->name, errstr, missing, list->count);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "document.h"
+#include "json_memory.h"
 
 #define FILE_NAME_PROPERTY "file.name"
 /* Bytes read at once from a file or stdin. */
@@ -260,7 +261,7 @@ static const char *line_error(connrt_arena_t *arena, const char *path, size_t li
     int n = snprintf(NULL, 0, "%s:%zu: %s", path, line_no, why);
     char *msg = n > 0 ? connrt_arena_alloc(arena, (size_t)n + 1) : NULL;
     if (msg == NULL) {
-        return "malformed line";
+        return "out of memory recording why the line was refused";
     }
     snprintf(msg, (size_t)n + 1, "%s:%zu: %s", path, line_no, why);
     return msg;
@@ -323,7 +324,11 @@ static int jsonl_payload(connrt_document_t *doc, const json_t *obj, const char *
         }
         size_t len = json_string_length(value);
         unsigned char *bytes = connrt_arena_alloc(connrt_document_arena(doc), len / 4 * 3 + 1);
-        ssize_t n = bytes ? base64_decode(json_string_value(value), len, bytes) : -1;
+        if (bytes == NULL) {
+            *why = "out of memory";
+            return -1;
+        }
+        ssize_t n = base64_decode(json_string_value(value), len, bytes);
         if (n < 0) {
             *why = "\"value\" is not valid base64";
             return -1;
@@ -334,7 +339,7 @@ static int jsonl_payload(connrt_document_t *doc, const json_t *obj, const char *
         return connrt_document_set_payload(doc, json_string_value(value),
                                            json_string_length(value));
     }
-    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *text = connrt_json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
     if (text == NULL) {
         *why = "out of memory";
         return -1;
@@ -361,9 +366,11 @@ static int jsonl_properties(connrt_document_t *doc, const json_t *obj, const cha
     json_object_foreach(props, name, value)
     {
         char *text = json_is_string(value) ? NULL
-                                           : json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
-        int rc = connrt_document_set_property(doc, name,
-                                              text ? text : json_string_value(value));
+                                           : connrt_json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+        int rc = -1;
+        if (text != NULL || json_is_string(value)) {
+            rc = connrt_document_set_property(doc, name, text ? text : json_string_value(value));
+        }
         free(text);
         if (rc != 0) {
             *why = "out of memory";
@@ -381,9 +388,14 @@ static const char *parse_jsonl(const connrt_input_t *in, connrt_arena_t *arena,
     json_error_t jerr;
     /* Any JSON value loads, so that a line holding an array or a string is
      * told what is expected rather than jansson's "'[' or '{' expected". */
-    json_t *obj = json_loadb(line, len, JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
+    int no_memory;
+    json_t *obj =
+        connrt_json_loadb(line, len, JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr, &no_memory);
     if (obj == NULL) {
         char why[256 + JSON_ERROR_TEXT_LENGTH];
+        if (no_memory) {
+            return line_error(arena, in->path, in->line_no, "out of memory");
+        }
         snprintf(why, sizeof(why), "%s (column %d)", jerr.text, jerr.column);
         return line_error(arena, in->path, in->line_no, why);
     }

@@ -3,6 +3,8 @@
  */
 #include "json_pointer.h"
 
+#include "json_memory.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,5 +159,5 @@ char *connrt_json_value_text(const json_t *value)
     if (json_is_string(value)) {
         return strndup(json_string_value(value), json_string_length(value));
     }
-    return json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    return connrt_json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
 }

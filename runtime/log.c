@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json_memory.h"
+
 #define LOG_MESSAGE_SIZE 1024
 
 static pthread_mutex_t file_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -58,6 +60,10 @@ void connrt_log_set_file(const char *path)
     file_failed = 0;
     free(file_path);
     file_path = path != NULL ? strdup(path) : NULL;
+    if (path != NULL && file_path == NULL) {
+        fprintf(stderr, "connrt[WARNING] cannot write the log file %s: out of memory; logging "
+                "to stderr only\n", path);
+    }
     pthread_mutex_unlock(&file_lock);
 }
 
@@ -130,7 +136,8 @@ static char *json_line(connrt_log_level_t level, const char *component_id, const
         json_object_set_new(o, "execution", json_integer(context_execution));
     }
     json_object_set_new(o, "message", json_text(message));
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    /* Not json_dumps: short of memory it may return a line that is not JSON. */
+    char *text = connrt_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (text == NULL) {
         return NULL;

@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "json_memory.h"
 
 struct command {
     const char *name;
@@ -47,6 +48,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    connrt_json_memory_setup();
     if (argc < 2) {
         usage(stderr);
         return CONNRT_EXIT_USAGE;

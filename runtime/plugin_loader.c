@@ -298,6 +298,10 @@ size_t connrt_registry_load_search_path(connrt_registry_t *reg, const char *cont
     const char *env = getenv("CONNRT_CONNECTOR_PATH");
     if (env != NULL) {
         char *copy = strdup(env), *save = NULL;
+        if (copy == NULL) {
+            connrt_diag_add(diag, NULL, 0, "CONNRT_CONNECTOR_PATH: out of memory");
+            problems++;
+        }
         for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir != NULL;
              dir = strtok_r(NULL, ":", &save)) {
             problems += load_directory(reg, dir, diag);

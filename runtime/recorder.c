@@ -37,6 +37,8 @@ connrt_recorder_t *connrt_recorder_begin(connrt_container_t *c, const char *proc
     connrt_recorder_t *r = calloc(1, sizeof(*r));
     if (r == NULL || (r->process_id = strdup(process_id)) == NULL) {
         free(r);
+        connrt_host_services()->log(CONNRT_LOG_WARNING, NULL,
+                                    "history: out of memory; this execution is not recorded");
         return NULL;
     }
     connrt_history_t *h = connrt_container_history(c);

@@ -45,6 +45,7 @@ struct findings {
     const connrt_definitions_t *defs;
     struct finding *items;
     size_t count, capacity;
+    size_t lost; /* findings that could not be recorded (no memory) */
 };
 
 static size_t file_rank(const connrt_definitions_t *defs, const char *file)
@@ -69,6 +70,7 @@ static void add_finding(struct findings *f, const char *file, int line, const ch
         size_t capacity = f->capacity ? f->capacity * 2 : 16;
         struct finding *items = realloc(f->items, capacity * sizeof(*items));
         if (items == NULL) {
+            f->lost++;
             return;
         }
         f->items = items;
@@ -78,6 +80,7 @@ static void add_finding(struct findings *f, const char *file, int line, const ch
     int rc = vasprintf(&text, fmt, ap);
     va_end(ap);
     if (rc < 0) {
+        f->lost++;
         return;
     }
     f->items[f->count] = (struct finding){file_rank(f->defs, file), file, line, f->count, text};
@@ -110,6 +113,9 @@ static size_t flush_findings(struct findings *f, connrt_diagnostics_t *diag)
     free(f->items);
     f->items = NULL;
     f->count = f->capacity = 0;
+    connrt_diag_add_lost(diag, f->lost);
+    n += f->lost;
+    f->lost = 0;
     return n;
 }
 
@@ -347,6 +353,20 @@ static const struct connrt_connector *find_connector(const connrt_registry_t *re
     return (reg != NULL && name != NULL) ? connrt_registry_find(reg, name) : NULL;
 }
 
+/* The connector named by the `len` bytes at `name` (no copy: a copy that
+ * cannot be made must not read as an unknown connector). */
+static const struct connrt_connector *find_connector_n(const connrt_registry_t *reg,
+                                                       const char *name, size_t len)
+{
+    for (size_t i = 0; reg != NULL && i < connrt_registry_count(reg); i++) {
+        const struct connrt_connector *cn = connrt_registry_at(reg, i);
+        if (strncmp(cn->name, name, len) == 0 && cn->name[len] == '\0') {
+            return cn;
+        }
+    }
+    return NULL;
+}
+
 static void check_connection(const struct connrt_def_component *c, const connrt_registry_t *reg,
                              struct findings *f)
 {
@@ -561,16 +581,14 @@ static const struct connrt_property_def *container_row(const char *key,
     if (strncmp(key, "connector.", 10) == 0) {
         const char *name = key + 10;
         const char *dot = strchr(name, '.');
-        char *cname = strndup(name, dot ? (size_t)(dot - name) : strlen(name));
-        const struct connrt_connector *cn = cname ? find_connector(reg, cname) : NULL;
+        size_t len = dot ? (size_t)(dot - name) : strlen(name);
+        const struct connrt_connector *cn = find_connector_n(reg, name, len);
         if (cn == NULL) {
             known_connectors(reg, known, sizeof(known));
-            connrt_diag_add(diag, file, line, "unknown connector '%s' in container property "
-                            "'%s' (%s)", cname ? cname : "", key, known);
-            free(cname);
+            connrt_diag_add(diag, file, line, "unknown connector '%.*s' in container property "
+                            "'%s' (%s)", (int)len, name, key, known);
             return NULL;
         }
-        free(cname);
         def = dot ? connrt_property_find(cn->container_properties, dot + 1) : NULL;
     } else {
         def = connrt_property_find(connrt_container_property_table, key);
