@@ -487,19 +487,57 @@ static int has_item(const char *list, const char *item)
     return 0;
 }
 
+/* bootstrap_servers normalized (owned by the caller) and checked against
+ * embedded_topics; *embedded says whether it is the embedded cluster. */
+static char *checked_bootstrap(const struct connrt_host *host, const connrt_settings_t *settings,
+                               int *embedded, char *errstr, size_t errstr_size)
+{
+    const char *servers = host->settings_get(settings, "bootstrap_servers");
+    const char *why = NULL;
+    char *bootstrap;
+
+    if (servers == NULL) {
+        snprintf(errstr, errstr_size, "property 'bootstrap_servers' is required");
+        return NULL;
+    }
+    bootstrap = normalize_bootstrap(servers, errstr, errstr_size);
+    if (bootstrap == NULL) {
+        return NULL;
+    }
+    *embedded = strcmp(bootstrap, "embedded") == 0;
+    if (!*embedded && has_item(bootstrap, "embedded")) {
+        why = "bootstrap_servers: 'embedded' cannot be combined with other brokers";
+    } else if (!*embedded && host->settings_get(settings, "embedded_topics") != NULL) {
+        why = "property 'embedded_topics' applies only to bootstrap_servers=embedded";
+    }
+    if (why != NULL) {
+        snprintf(errstr, errstr_size, "%s", why);
+        free(bootstrap);
+        return NULL;
+    }
+    return bootstrap;
+}
+
+int kafka_connection_check(const struct connrt_host *host, const connrt_settings_t *settings,
+                           char *errstr, size_t errstr_size)
+{
+    int embedded;
+    char *bootstrap = checked_bootstrap(host, settings, &embedded, errstr, errstr_size);
+
+    if (bootstrap == NULL) {
+        return -1;
+    }
+    free(bootstrap);
+    return kafka_security_check(host, settings, errstr, errstr_size);
+}
+
 int kafka_connection_open(const struct connrt_host *host, const connrt_settings_t *settings,
                           const char *component_id, const char *container_dir,
                           void **connection, char *errstr, size_t errstr_size)
 {
-    struct kafka_connection *c;
-    const char *servers = host->settings_get(settings, "bootstrap_servers");
-    int embedded = 0;
+    struct kafka_connection *c = calloc(1, sizeof(*c));
+    int embedded = 0; /* started once the settings are known to be right */
 
-    if (servers == NULL) {
-        snprintf(errstr, errstr_size, "property 'bootstrap_servers' is required");
-        return -1;
-    }
-    c = calloc(1, sizeof(*c));
     if (c == NULL || (c->component_id = strdup(component_id ? component_id : "kafka")) == NULL) {
         free(c);
         snprintf(errstr, errstr_size, "out of memory");
@@ -510,21 +548,8 @@ int kafka_connection_open(const struct connrt_host *host, const connrt_settings_
     c->settings = settings;
     atomic_init(&c->mock, -1);
     atomic_init(&c->mock_retry_ms, 0);
-    c->bootstrap = normalize_bootstrap(servers, errstr, errstr_size);
+    c->bootstrap = checked_bootstrap(host, settings, &embedded, errstr, errstr_size);
     if (c->bootstrap == NULL) {
-        kafka_connection_close(c);
-        return -1;
-    }
-    if (strcmp(c->bootstrap, "embedded") == 0) {
-        embedded = 1; /* started once the settings are known to be right */
-    } else if (has_item(c->bootstrap, "embedded")) {
-        snprintf(errstr, errstr_size,
-                 "bootstrap_servers: 'embedded' cannot be combined with other brokers");
-        kafka_connection_close(c);
-        return -1;
-    } else if (host->settings_get(settings, "embedded_topics") != NULL) {
-        snprintf(errstr, errstr_size,
-                 "property 'embedded_topics' applies only to bootstrap_servers=embedded");
         kafka_connection_close(c);
         return -1;
     }

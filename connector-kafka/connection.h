@@ -58,6 +58,10 @@ struct kafka_connection {
 int kafka_connection_open(const struct connrt_host *host, const connrt_settings_t *settings,
                           const char *component_id, const char *container_dir,
                           void **connection, char *errstr, size_t errstr_size);
+/* connection_check: bootstrap_servers and kafka_security_check; opens
+ * nothing. */
+int kafka_connection_check(const struct connrt_host *host, const connrt_settings_t *settings,
+                           char *errstr, size_t errstr_size);
 int kafka_connection_test(void *connection, void (*report)(void *opaque, const char *line),
                           void *opaque, char *errstr, size_t errstr_size);
 void kafka_connection_close(void *connection);

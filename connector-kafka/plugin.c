@@ -80,6 +80,7 @@ static const struct connrt_connector kafka_connector = {
     .connection_close = kafka_connection_close,
     .connection_browse = kafka_connection_browse,
     .connection_describe = kafka_connection_describe,
+    .connection_check = kafka_connection_check,
 };
 
 const struct connrt_connector *connrt_connector_entry(void)

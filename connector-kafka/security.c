@@ -586,8 +586,9 @@ static int apply_preset(kafka_security_t *sec, rd_kafka_conf_t *conf, const stru
     return 0;
 }
 
-static int configure(kafka_security_t *sec, rd_kafka_conf_t *conf, const char *container_dir,
-                     struct plan *p, char *errstr, size_t errstr_size)
+/* What the settings ask for, checked; touches nothing outside `p`. */
+static int make_plan(const kafka_security_t *sec, struct plan *p, char *errstr,
+                     size_t errstr_size)
 {
     const char *preset = get(sec, "preset");
     int rc;
@@ -602,7 +603,13 @@ static int configure(kafka_security_t *sec, rd_kafka_conf_t *conf, const char *c
     } else {
         rc = fail(errstr, errstr_size, "preset '%s' is unknown (none, event_hubs, msk)", preset);
     }
-    if (rc != 0 || check_plan(sec, p, errstr, errstr_size) != 0) {
+    return rc != 0 ? -1 : check_plan(sec, p, errstr, errstr_size);
+}
+
+static int configure(kafka_security_t *sec, rd_kafka_conf_t *conf, const char *container_dir,
+                     struct plan *p, char *errstr, size_t errstr_size)
+{
+    if (make_plan(sec, p, errstr, errstr_size) != 0) {
         return -1;
     }
     sec->protocol = strdup(p->protocol);
@@ -648,6 +655,22 @@ int kafka_security_configure(rd_kafka_conf_t *conf, const struct connrt_host *ho
     kafka_security_register(sec);
     *out = sec;
     return 0;
+}
+
+int kafka_security_check(const struct connrt_host *host, const connrt_settings_t *settings,
+                         char *errstr, size_t errstr_size)
+{
+    kafka_security_t sec;
+    struct plan p;
+    int rc;
+
+    memset(&sec, 0, sizeof(sec));
+    memset(&p, 0, sizeof(p));
+    sec.host = host;
+    sec.settings = settings;
+    rc = make_plan(&sec, &p, errstr, errstr_size);
+    free(p.bootstrap);
+    return rc;
 }
 
 void kafka_security_destroy(kafka_security_t *sec)

@@ -29,6 +29,15 @@ typedef struct kafka_security kafka_security_t;
  * kafka_security_destroy, after every client made from `conf` is
  * destroyed), or -1 with errstr naming the property (never a secret).
  */
+/*
+ * The checks kafka_security_configure makes before applying anything
+ * (protocol, mechanism and credentials, preset fields), and nothing else:
+ * no file, no server, no allocation kept. Both borrowed for the call.
+ * Returns 0, or -1 with errstr naming the property (never a secret).
+ */
+int kafka_security_check(const struct connrt_host *host, const connrt_settings_t *settings,
+                         char *errstr, size_t errstr_size);
+
 int kafka_security_configure(rd_kafka_conf_t *conf, const struct connrt_host *host,
                              const connrt_settings_t *settings, const char *component_id,
                              const char *container_dir, kafka_security_t **out, char *errstr,

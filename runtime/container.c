@@ -303,11 +303,11 @@ static struct connrt_setting_value *component_values(const struct connrt_def_com
     return values;
 }
 
-static connrt_settings_t *resolve_component(const struct connrt_def_component *comp,
-                                            const struct connrt_property_def *table,
-                                            const struct connrt_connector *connector,
-                                            const connrt_jprops_t *container, char *errstr,
-                                            size_t errstr_size)
+connrt_settings_t *connrt_component_settings(const struct connrt_def_component *comp,
+                                             const struct connrt_property_def *table,
+                                             const struct connrt_connector *connector,
+                                             const connrt_jprops_t *container, char *errstr,
+                                             size_t errstr_size)
 {
     char prefix[256];
     struct connrt_setting_value *values = component_values(comp);
@@ -374,8 +374,8 @@ static int open_connection_locked(connrt_container_t *c, const connrt_definition
     c->connections = grown;
     struct opened_connection *oc = &c->connections[c->nconnections];
     *oc = (struct opened_connection){comp, connector, NULL, NULL};
-    oc->settings = resolve_component(comp, connector->connection_properties, connector, NULL,
-                                     errstr, errstr_size);
+    oc->settings = connrt_component_settings(comp, connector->connection_properties, connector,
+                                             NULL, errstr, errstr_size);
     if (oc->settings == NULL) {
         return -1;
     }
@@ -424,8 +424,8 @@ static int open_operation_locked(connrt_container_t *c, const connrt_definitions
                  component_file(comp), comp->line, comp->id, oc->connector->name, comp->type);
         return -1;
     }
-    o->settings = resolve_component(comp, o->open.op->properties, oc->connector, c->properties,
-                                    errstr, errstr_size);
+    o->settings = connrt_component_settings(comp, o->open.op->properties, oc->connector,
+                                            c->properties, errstr, errstr_size);
     if (o->settings == NULL) {
         return -1;
     }

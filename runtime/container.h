@@ -58,6 +58,18 @@ struct connrt_open_operation {
 };
 
 /*
+ * The settings of component `comp` (described by `table` of `connector`),
+ * resolved with connrt_settings_resolve; `container` (may be NULL) holds
+ * container.properties. All borrowed, and must outlive the result, which
+ * the caller owns (connrt_settings_destroy). NULL with errstr on failure.
+ */
+connrt_settings_t *connrt_component_settings(const struct connrt_def_component *comp,
+                                             const struct connrt_property_def *table,
+                                             const struct connrt_connector *connector,
+                                             const connrt_jprops_t *container, char *errstr,
+                                             size_t errstr_size);
+
+/*
  * The operation component `operation_id` of `defs` opened for execution,
  * opening its connection first (each once per container). Settings are
  * resolved with connrt_settings_resolve. Returns 0 and *out (borrowed until

@@ -372,3 +372,12 @@ connrt_describe_fn connrt_connector_describe(const struct connrt_connector *conn
     }
     return connector->connection_describe;
 }
+
+connrt_check_fn connrt_connector_check(const struct connrt_connector *connector)
+{
+    size_t end = offsetof(struct connrt_connector, connection_check) + sizeof(connrt_check_fn);
+    if (CONNRT_ABI_MINOR(connector->abi_version) < 4 || connector->struct_size < end) {
+        return NULL;
+    }
+    return connector->connection_check;
+}

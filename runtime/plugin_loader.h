@@ -70,4 +70,9 @@ typedef int (*connrt_describe_fn)(void *connection, void (*report)(void *opaque,
                                   void *opaque, char *errstr, size_t errstr_size);
 connrt_describe_fn connrt_connector_describe(const struct connrt_connector *connector);
 
+/* The connector's connection_check (ABI 1.4), or NULL when it has none. */
+typedef int (*connrt_check_fn)(const struct connrt_host *host, const connrt_settings_t *settings,
+                               char *errstr, size_t errstr_size);
+connrt_check_fn connrt_connector_check(const struct connrt_connector *connector);
+
 #endif

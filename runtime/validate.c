@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "container.h"
+#include "host.h"
 #include "../properties/property.h"
 
 static const char *kind_name(connrt_component_kind_t kind)
@@ -367,6 +368,36 @@ static const struct connrt_connector *find_connector_n(const connrt_registry_t *
     return NULL;
 }
 
+/* No value is missing for an ${env:} reference (reported on its own). */
+static int all_values_known(const struct connrt_def_component *c)
+{
+    for (size_t i = 0; i < c->nproperties; i++) {
+        if (c->properties[i].value == NULL) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Properties valid one by one may still not fit together (SCRAM without a
+ * password): the connector says so now rather than when a run opens it. */
+static void check_connection_settings(const struct connrt_def_component *c,
+                                      const struct connrt_connector *connector,
+                                      struct findings *f)
+{
+    char why[1024] = "";
+    connrt_check_fn check = connrt_connector_check(connector);
+    if (check == NULL) {
+        return;
+    }
+    connrt_settings_t *settings = connrt_component_settings(
+        c, connector->connection_properties, connector, NULL, why, sizeof(why));
+    if (settings == NULL || check(connrt_host_services(), settings, why, sizeof(why)) != 0) {
+        component_problem(f, c, c->file, c->line, "%s", why[0] ? why : "out of memory");
+    }
+    connrt_settings_destroy(settings);
+}
+
 static void check_connection(const struct connrt_def_component *c, const connrt_registry_t *reg,
                              struct findings *f)
 {
@@ -382,7 +413,11 @@ static void check_connection(const struct connrt_def_component *c, const connrt_
         return;
     }
     snprintf(table_name, sizeof(table_name), "a %s connection", connector->name);
+    size_t before = f->count + f->lost;
     check_properties(c, connector->connection_properties, table_name, connector->name, f);
+    if (f->count + f->lost == before && all_values_known(c)) {
+        check_connection_settings(c, connector, f);
+    }
 }
 
 /* Types of `connector`'s operations, "a, b, c"; only those that can start a

@@ -52,6 +52,12 @@
  *       connrt_operation): an operation's own metrics for `connrt serve`'s
  *       /metrics; read only from a connector of minor version >= 3.
  *       Binary compatible, like 1.2.
+ *  1.4  connector->connection_check (in the former reserved[0] after
+ *       connection_describe): the checks of a connection's settings that
+ *       depend on each other (a mechanism without its credentials, a preset
+ *       without its fields), run by `connrt validate` without opening
+ *       anything, so such a definition is refused before a run (exit 2).
+ *       Read only from a connector of minor version >= 4. Binary compatible.
  */
 #ifndef CONNRT_CONNECTOR_H
 #define CONNRT_CONNECTOR_H
@@ -64,7 +70,7 @@ extern "C" {
 #endif
 
 #define CONNRT_ABI_VERSION_MAJOR 1
-#define CONNRT_ABI_VERSION_MINOR 3
+#define CONNRT_ABI_VERSION_MINOR 4
 /* Encoded as (major << 16) | minor in connrt_connector.abi_version. */
 #define CONNRT_ABI_VERSION ((CONNRT_ABI_VERSION_MAJOR << 16) | CONNRT_ABI_VERSION_MINOR)
 #define CONNRT_ABI_MAJOR(v) ((unsigned)(v) >> 16)
@@ -394,7 +400,16 @@ struct connrt_connector {
     int (*connection_describe)(void *connection, void (*report)(void *opaque, const char *line),
                                void *opaque, char *errstr, size_t errstr_size);
 
-    void *reserved[6];
+    /*
+     * 1.4: check resolved connection settings (each already valid on its
+     * own) against each other. Must not open files, contact any server or
+     * keep anything: `settings` is borrowed for the call. Returns 0, or -1
+     * with errstr naming the properties (never a secret). May be NULL.
+     */
+    int (*connection_check)(const struct connrt_host *host, const connrt_settings_t *settings,
+                            char *errstr, size_t errstr_size);
+
+    void *reserved[5];
 };
 
 /* The one exported symbol. Must have no side effects. */

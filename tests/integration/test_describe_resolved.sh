@@ -37,6 +37,12 @@ cat >"$TMP/c.xml" <<XML
     <property name="password">$SECRET</property>
     <property name="librdkafka.reconnect.backoff.ms">250</property>
   </connection>
+</connrt>
+XML
+# A bad connection in a file of its own: one bad connection makes the whole
+# file invalid.
+cat >"$TMP/bad.xml" <<XML
+<connrt xmlns="urn:connrt:definitions:1">
   <connection id="eh-bad" connector="kafka">
     <property name="bootstrap_servers">myns.servicebus.windows.net</property>
     <property name="preset">event_hubs</property>
@@ -102,8 +108,10 @@ check "msk scram: librdkafka pass-through shown" has "  reconnect.backoff.ms = 2
 check "msk scram: password not shown" no_secret
 
 # ---------------------------------------------------------------- errors
-run_connrt status describe --resolved "$TMP/c.xml" --connection eh-bad
-check "malformed connection string: exit 3" [ "$status" -eq 3 ]
+run_connrt status describe --resolved "$TMP/bad.xml" --connection eh-bad
+check "malformed connection string: refused as a bad definition, exit 2" [ "$status" -eq 2 ]
+check "malformed connection string: names the file and line" \
+    grep -q "bad.xml:2: connection 'eh-bad': event_hubs_connection_string" "$TMP/err"
 check "malformed connection string: names the missing part" grep -q "Endpoint" "$TMP/err"
 check "malformed connection string: key not echoed" no_secret
 run_connrt status describe --resolved "$TMP/c.xml"

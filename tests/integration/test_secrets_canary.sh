@@ -112,11 +112,6 @@ XML
 $CANARY-notbase64
 -----END PRIVATE KEY-----</property>
   </connection>
-  <connection id="eh-bad" connector="kafka">
-    <property name="bootstrap_servers">localhost:$EH</property>
-    <property name="preset">event_hubs</property>
-    <property name="event_hubs_connection_string">SharedAccessKeyName=Root;SharedAccessKey=$CANARY-ehbad</property>
-  </connection>
   <connection id="oauth" connector="kafka">
     <property name="bootstrap_servers">localhost:$OAUTH</property>
     <property name="security_protocol">SASL_PLAINTEXT</property>
@@ -150,7 +145,19 @@ XML
     produce msk-p msk
     echo '</connrt>'
 } >"$DEFS/secrets.xml"
-CONNECTIONS=(local plain-bad plain-env mtls mtls-badpass mtls-badpem eh-bad oauth eh msk)
+CONNECTIONS=(local plain-bad plain-env mtls mtls-badpass mtls-badpem oauth eh msk)
+
+# A connection string with no endpoint: refused by validate (a file of its
+# own, since one bad connection makes the whole file invalid).
+cat >"$DEFS/eh-bad.xml" <<XML
+<connrt xmlns="urn:connrt:definitions:1">
+  <connection id="eh-bad" connector="kafka">
+    <property name="bootstrap_servers">localhost:$EH</property>
+    <property name="preset">event_hubs</property>
+    <property name="event_hubs_connection_string">SharedAccessKeyName=Root;SharedAccessKey=$CANARY-ehbad</property>
+  </connection>
+</connrt>
+XML
 
 # A bad file: a misspelt secret property, a wrong value next to secrets, an
 # unset variable in a secret, and an XML error on a line holding a secret.
@@ -197,7 +204,7 @@ step 0 describe kafka
 step 0 describe --container "$C"
 for id in "${CONNECTIONS[@]}"; do
     case $id in
-        mtls-badpass | mtls-badpem | eh-bad) want=3 ;;
+        mtls-badpass | mtls-badpem) want=3 ;;
         *) want=0 ;;
     esac
     step $want describe --resolved "$DEFS/secrets.xml" --connection "$id" --container "$C"
@@ -219,7 +226,11 @@ step 0 test-connection "$DEFS/secrets.xml" --connection mtls --container "$C"
 step 3 test-connection "$DEFS/secrets.xml" --connection mtls-badpass --container "$C"
 step 3 test-connection "$DEFS/secrets.xml" --connection mtls-badpem --container "$C"
 check "malformed inline key: said" grep -q "property 'ssl_key': malformed PEM" "$TMP/outs/$n.err"
-step 3 test-connection "$DEFS/secrets.xml" --connection eh-bad --container "$C"
+step 2 validate "$DEFS/eh-bad.xml"
+check "eh-bad: the connection string is refused" \
+    grep -q "eh-bad.xml:2: connection .eh-bad.: event_hubs_connection_string has no Endpoint" "$TMP/outs/$n.err"
+step 2 describe --resolved "$DEFS/eh-bad.xml" --connection eh-bad --container "$C"
+step 2 test-connection "$DEFS/eh-bad.xml" --connection eh-bad --container "$C"
 step 0 test-connection "$DEFS/secrets.xml" --connection oauth --container "$C"
 step 3 test-connection "$DEFS/secrets.xml" --connection eh --container "$C"
 check "eh: refused at the credentials stage" grep -q "credentials failed" "$TMP/outs/$n.err"

@@ -240,6 +240,13 @@ static int describe_nothing(void *connection, void (*report)(void *opaque, const
     return 0;
 }
 
+static int check_nothing(const struct connrt_host *host, const connrt_settings_t *settings,
+                         char *errstr, size_t errstr_size)
+{
+    (void)host, (void)settings, (void)errstr, (void)errstr_size;
+    return 0;
+}
+
 static const struct connrt_property_def no_properties[] = {
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL, NULL},
 };
@@ -257,6 +264,7 @@ static struct connrt_connector descriptor(const char *name, unsigned minor)
         .connection_close = close_nothing,
         .connection_browse = browse_nothing,
         .connection_describe = describe_nothing,
+        .connection_check = check_nothing,
     };
 }
 
@@ -308,6 +316,26 @@ static void connector_describe__abi_1_3_connector__returns_its_callback(void **s
     assert_null(connrt_connector_describe(&current));
 }
 
+/* ---------------------------------------------------------------- ABI 1.4: check */
+
+static void connector_check__abi_1_3_connector__accepted_without_check(void **state)
+{
+    (void)state;
+    /* A 1.3 descriptor has a reserved slot where 1.4 put connection_check. */
+    struct connrt_connector old = descriptor("old13", 3);
+    assert_non_null(connrt_connector_describe(&old));
+    assert_null(connrt_connector_check(&old));
+}
+
+static void connector_check__abi_1_4_connector__returns_its_callback(void **state)
+{
+    (void)state;
+    struct connrt_connector current = descriptor("new14", 4);
+    assert_ptr_equal(connrt_connector_check(&current), check_nothing);
+    current.struct_size = offsetof(struct connrt_connector, connection_check);
+    assert_null(connrt_connector_check(&current));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +352,8 @@ int main(void)
         cmocka_unit_test(connector_browse__abi_1_2_connector__returns_its_callback),
         cmocka_unit_test(connector_describe__abi_1_2_connector__accepted_without_describe),
         cmocka_unit_test(connector_describe__abi_1_3_connector__returns_its_callback),
+        cmocka_unit_test(connector_check__abi_1_3_connector__accepted_without_check),
+        cmocka_unit_test(connector_check__abi_1_4_connector__returns_its_callback),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -116,8 +116,16 @@ static void fake_close(void *connection)
 }
 
 static const struct connrt_connector fake = {
-    CONNRT_ABI_VERSION, sizeof(struct connrt_connector), "fake", "1.0", "a fake connector",
-    connection_table, container_table, operations, fake_open, NULL, fake_close, NULL, NULL, {NULL},
+    .abi_version = CONNRT_ABI_VERSION,
+    .struct_size = sizeof(struct connrt_connector),
+    .name = "fake",
+    .version = "1.0",
+    .description = "a fake connector",
+    .connection_properties = connection_table,
+    .container_properties = container_table,
+    .operations = operations,
+    .connection_open = fake_open,
+    .connection_close = fake_close,
 };
 
 static const struct connrt_property_def empty_table[] = {
@@ -131,8 +139,15 @@ static const struct connrt_operation other_operations[] = {
 };
 
 static const struct connrt_connector other = {
-    CONNRT_ABI_VERSION, sizeof(struct connrt_connector), "other", "1.0", "another",
-    empty_table, NULL, other_operations, fake_open, NULL, fake_close, NULL, NULL, {NULL},
+    .abi_version = CONNRT_ABI_VERSION,
+    .struct_size = sizeof(struct connrt_connector),
+    .name = "other",
+    .version = "1.0",
+    .description = "another",
+    .connection_properties = empty_table,
+    .operations = other_operations,
+    .connection_open = fake_open,
+    .connection_close = fake_close,
 };
 
 /* ------------------------------------------------------------------------ */
