@@ -394,7 +394,7 @@ class Injector:
 
     def record(self, kind, detail):
         self.counts[kind] = self.counts.get(kind, 0) + 1
-        line = "%s  %-16s %s (feed %.1f%%)" % (stamp(), kind, detail,
+        line = "%s  %-23s %s (feed %.1f%%)" % (stamp(), kind, detail,
                                                100 * self.feeder.progress())
         self.log.write(line + "\n")
         self.log.flush()
@@ -447,7 +447,8 @@ class Injector:
             self.hold(self.outage_s)
             self.cluster.cmd("rtt all 0")
         else:
-            self.record(kind, arg)
+            api, _, code = arg.split()
+            self.record("%s %s" % (api, "_TRANSPORT" if code == "_TRANSPORT" else "errors"), arg)
             self.cluster.cmd("error " + arg)
 
     def run_until(self, done):
