@@ -26,6 +26,12 @@ test_checksrc)
     echo "SKIP: under valgrind: a scan of the sources, no connrt code"
     exit 77 ;;
 esac
+# A suppression that only the one test needing it may use (its file says why).
+case $name in
+test_security_oauth)
+    VALGRIND_FLAGS="${VALGRIND_FLAGS:-} --suppressions=$here/../valgrind-sasl-extensions.supp"
+    export VALGRIND_FLAGS ;;
+esac
 case $kind in
 bin)
     exec sh "$here/memcheck.sh" "$test" ;;

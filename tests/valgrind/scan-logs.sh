@@ -6,12 +6,14 @@
 # without a summary: it is counted, not failed (there is nothing to check).
 set -u
 dir=$1
-logs=0 complete=0 bad=0
+logs=0 complete=0 bad=0 suppressed=0
 for log in $(find "$dir" -name '*.log' -type f | sort); do
     logs=$((logs + 1))
     summary=$(grep 'ERROR SUMMARY:' "$log" | tail -1)
     [ -n "$summary" ] || continue
     complete=$((complete + 1))
+    n=$(echo "$summary" | sed -n 's/.*(suppressed: \([0-9]*\) from.*/\1/p')
+    suppressed=$((suppressed + ${n:-0}))
     case $summary in
     *'ERROR SUMMARY: 0 errors'*) ;;
     *)
@@ -24,5 +26,5 @@ for log in $(find "$dir" -name '*.log' -type f | sort); do
 done
 tests=$(find "$dir" -mindepth 1 -maxdepth 1 -type d | wc -l)
 echo "memcheck: $tests test(s), $logs process(es), $((logs - complete)) killed before their summary," \
-    "$bad with errors or definite leaks"
+    "$bad with errors or definite leaks, $suppressed known third-party report(s) suppressed"
 [ "$bad" -eq 0 ]
