@@ -17,7 +17,8 @@ name=$(basename "$test" .sh)
 VALGRIND_LOG_DIR=${top_builddir:?run through make check}/tests/valgrind-logs/$name
 rm -rf "$VALGRIND_LOG_DIR"
 mkdir -p "$VALGRIND_LOG_DIR" || exit 99
-export VALGRIND_LOG_DIR
+VALGRIND_TOOLS_PATH=$PATH
+export VALGRIND_LOG_DIR VALGRIND_TOOLS_PATH
 case $name in
 test_configure_missing_lib)
     echo "SKIP: under valgrind: it runs ./configure, no connrt code"
