@@ -3,7 +3,7 @@
 # log compiler (LOG_COMPILER, SH_LOG_COMPILER). A C test
 # binary (bin) runs under memcheck itself; a shell test (sh) runs with CONNRT
 # and TEST_WRAPPER pointing at memcheck, and every deadline of lib.sh
-# stretched by CONNRT_TEST_TIMEOUT_SCALE. Logs: tests/valgrind-logs/TEST/.
+# stretched by CONNRT_TEST_TIMEOUT_SCALE. Logs: tests/valgrind-logs/DIR/TEST/.
 set -u
 kind=$1
 shift
@@ -13,23 +13,25 @@ if [ "$kind" = sh ]; then
 fi
 test=$1
 here=$(cd "$(dirname "$0")" && pwd)
-name=$(basename "$test" .sh)
+# DIR/TEST (unit/test_history, integration/test_history): names are unique
+# only with their directory.
+name=$(basename "$(dirname "$test")")/$(basename "$test" .sh)
 VALGRIND_LOG_DIR=${top_builddir:?run through make check}/tests/valgrind-logs/$name
 rm -rf "$VALGRIND_LOG_DIR"
 mkdir -p "$VALGRIND_LOG_DIR" || exit 99
 VALGRIND_TOOLS_PATH=$PATH
 export VALGRIND_LOG_DIR VALGRIND_TOOLS_PATH
 case $name in
-test_configure_missing_lib)
+integration/test_configure_missing_lib)
     echo "SKIP: under valgrind: it runs ./configure, no connrt code"
     exit 77 ;;
-test_checksrc)
+integration/test_checksrc)
     echo "SKIP: under valgrind: a scan of the sources, no connrt code"
     exit 77 ;;
 esac
 # A suppression that only the one test needing it may use (its file says why).
 case $name in
-test_security_oauth)
+connector/test_security_oauth)
     VALGRIND_FLAGS="${VALGRIND_FLAGS:-} --suppressions=$here/../valgrind-sasl-extensions.supp"
     export VALGRIND_FLAGS ;;
 esac

@@ -1,6 +1,6 @@
 #!/bin/sh
 # scan-logs.sh DIR TEST...: the verdict of make check-valgrind over the
-# memcheck logs of the TESTs just run (DIR/NAME/, one log per process;
+# memcheck logs of the TESTs just run (DIR/unit/test_x/..., one log per process;
 # other tests' logs, from an earlier run, stay but are not read). Fails, naming each
 # log, when a process reported a memory error or a definite leak. A process
 # killed by SIGKILL (the crash tests do that on purpose) leaves a log
@@ -11,7 +11,7 @@ shift
 dirs=
 tests=0
 for t in "$@"; do
-    name=$(basename "$t" .sh)
+    name=$(basename "$(dirname "$t")")/$(basename "$t" .sh)
     [ -d "$dir/$name" ] && dirs="$dirs $dir/$name"
     tests=$((tests + 1))
 done
