@@ -9,7 +9,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../_build}
 if [ -x "$build/connrt" ]; then
-    connrt="$build/connrt"
+    # CONNRT (make check sets it) may wrap the build's binary, e.g. in valgrind.
+    connrt=${CONNRT:-$build/connrt}
     export CONNRT_CONNECTOR_PATH="$build/.libs${CONNRT_CONNECTOR_PATH:+:$CONNRT_CONNECTOR_PATH}"
 else
     connrt=$(command -v connrt) || { echo "run.sh: no connrt in $build or on PATH" >&2; exit 2; }

@@ -17,12 +17,14 @@ for t in $targets; do
     corpus=$top_srcdir/tests/fuzz/corpus/$t
     fuzzer=$top_builddir/tests/fuzz/fuzz_$t
     replay=$top_builddir/tests/fuzz/replay_$t
-    if [ -x "$fuzzer" ]; then
+    # TEST_WRAPPER (make check-valgrind: memcheck) runs the replay driver:
+    # the libFuzzer binaries carry ASan, which cannot run under valgrind.
+    if [ -x "$fuzzer" ] && [ -z "${TEST_WRAPPER:-}" ]; then
         how="libFuzzer -runs=0"
         "$fuzzer" -runs=0 "$corpus" >"$log" 2>&1
     else
         how="replay driver"
-        "$replay" "$corpus" >"$log" 2>&1
+        ${TEST_WRAPPER:-} "$replay" "$corpus" >"$log" 2>&1
     fi
     rc=$?
     n=$(find "$corpus" -type f | wc -l)

@@ -6,6 +6,11 @@ PYTHON3=${PYTHON3:-/usr/bin/python3}
 TMP=$(mktemp -d /tmp/connrt-it.XXXXXX)
 failures=0
 cleanup_hooks=()
+# Every deadline below is multiplied by CONNRT_TEST_TIMEOUT_SCALE (a whole
+# number, default 1): make check-valgrind sets it, since connrt runs many
+# times slower under memcheck. scaled N prints N seconds so stretched.
+TIMEOUT_SCALE=${CONNRT_TEST_TIMEOUT_SCALE:-1}
+scaled() { echo $(($1 * TIMEOUT_SCALE)); }
 on_exit() {
     for hook in "${cleanup_hooks[@]}"; do eval "$hook" || true; done
     if [ "$failures" -eq 0 ] || [ -z "${KEEP_TMP:-}" ]; then rm -rf "$TMP"; else echo "kept $TMP" >&2; fi
@@ -31,7 +36,7 @@ start_cluster() {
     # bash unsets CLUSTER_PID once the coprocess ends: keep its own copy.
     CLUSTER_PROC=$CLUSTER_PID
     cleanup_hooks+=("kill $CLUSTER_PID 2>/dev/null; wait $CLUSTER_PID 2>/dev/null")
-    read -r -t 30 BOOTSTRAP <&"$CLUSTER_OUT" || { echo "embedded cluster did not start" >&2; exit 1; }
+    read -r -t "$(scaled 30)" BOOTSTRAP <&"$CLUSTER_OUT" || { echo "embedded cluster did not start" >&2; exit 1; }
     export BOOTSTRAP
 }
 
@@ -39,7 +44,7 @@ start_cluster() {
 cluster_cmd() {
     local reply
     echo "$1" >&"$CLUSTER_IN"
-    read -r -t 10 reply <&"$CLUSTER_OUT"
+    read -r -t "$(scaled 10)" reply <&"$CLUSTER_OUT"
     [ "$reply" = "ok" ] || { echo "cluster command '$1' answered '$reply'" >&2; return 1; }
 }
 
@@ -58,9 +63,10 @@ jsonl() { # jsonl FILE PYTHON_EXPR_OVER_docs -> prints result
 }
 
 # wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds;
-# returns 1 once SECONDS have passed without success (a deadline, not a sleep).
+# returns 1 once SECONDS (scaled) have passed without success (a deadline,
+# not a sleep).
 wait_until() {
-    local deadline=$((SECONDS + $1)); shift
+    local deadline=$((SECONDS + $(scaled "$1"))); shift
     until "$@"; do
         [ "$SECONDS" -lt "$deadline" ] || return 1
         sleep 0.1

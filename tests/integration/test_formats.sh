@@ -13,7 +13,7 @@ HERE=$(dirname "$0")
 start_cluster --topic plain:1 --topic utf:1 --topic orders:1 --topic js:1 --topic heard:1
 
 # --- the registry: started here, on 127.0.0.1, stopped by the test
-"$PYTHON3" "$HERE/schema_registry.py" --user reg:s3cret-reg --timeout 300 > "$TMP/registry.out" &
+"$PYTHON3" "$HERE/schema_registry.py" --user reg:s3cret-reg --timeout "$(scaled 300)" > "$TMP/registry.out" &
 REG_PID=$!
 cleanup_hooks+=("kill $REG_PID 2>/dev/null; wait $REG_PID 2>/dev/null")
 wait_until 30 grep -qs '^READY' "$TMP/registry.out" || { echo "registry did not start" >&2; exit 1; }

@@ -26,6 +26,10 @@ for c in one two; do
 XML
 done
 out() { echo "$TMP/$1/data/output/orders.jsonl"; }
+# complete NAME: NAME's output lines that were written whole. A SIGKILL
+# between two writes of stdio's buffer leaves the last line cut short; its
+# message was not committed, so the other container processes it again.
+complete() { head -n "$(count_lines "$(out "$1")")" "$(out "$1")"; }
 partitions_of() { jsonl "$1" 'sorted({d["partition"] for d in docs})'; }
 
 start_bg one serve "$TMP/one"
@@ -51,7 +55,7 @@ check "two processes the rest" wait_until 90 caught_up g-orders orders
 stop_bg two TERM
 check "two exits 0 on SIGTERM" test "$two_STATUS" -eq 0
 check "all 40,000 orders processed at least once" \
-    test "$(cat "$(out one)" "$(out two)" | jsonl /dev/stdin 'len({json.loads(d["value"])["n"] for d in docs})')" = 40000
+    test "$({ complete one; complete two; } | jsonl /dev/stdin 'len({json.loads(d["value"])["n"] for d in docs})')" = 40000
 check "each container kept its own history" \
     test -s "$TMP/one/data/history.db" -a -s "$TMP/two/data/history.db"
 
