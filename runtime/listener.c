@@ -143,6 +143,7 @@ static void run_job(connrt_listener_t *l, struct job *job)
 static void *worker_main(void *arg)
 {
     connrt_listener_t *l = arg;
+    pthread_setname_np(pthread_self(), "connrt-exec"); /* for top -H and perf */
     pthread_mutex_lock(&l->lock);
     for (;;) {
         while (l->head == NULL && !l->stopping) {
