@@ -200,6 +200,7 @@ struct kafka_listen {
     size_t nparts, next_part;
     int commit_outstanding;
     long long commit_retry_at;
+    long long commit_sent_at; /* monotonic ms of the last asynchronous commit */
     struct kafka_formats *formats; /* owned; NULL: bytes as they are */
 };
 
