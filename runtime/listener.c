@@ -209,23 +209,40 @@ static connrt_batch_t *job_batch(connrt_listener_t *l, struct job *job)
     return batch;
 }
 
-static void run_job(connrt_listener_t *l, struct job *job)
+/* An execution of `batch` (taken), in a container slot. */
+static int run_batch(connrt_listener_t *l, connrt_batch_t *batch)
 {
     struct connrt_engine_options opts = l->opts;
     struct connrt_engine_counts counts = {0};
-    int handled = 0;
-    opts.emitted = job_batch(l, job);
-    if (opts.emitted != NULL) {
-        int status = connrt_engine_run(l->container, l->defs, l->process, &opts, &counts);
-        handled = connrt_engine_handled(l->process, status, &counts);
-        batch_recycle(l, opts.emitted);
+    if (l->opts.slots != NULL) {
+        connrt_slots_acquire(l->opts.slots);
     }
     pthread_mutex_lock(&l->lock);
-    if (opts.emitted != NULL) {
-        count_execution(l, &counts, handled);
+    l->running++;
+    if (l->running > l->counts.max_running) {
+        l->counts.max_running = l->running;
     }
+    pthread_mutex_unlock(&l->lock);
+    opts.emitted = batch;
+    int status = connrt_engine_run(l->container, l->defs, l->process, &opts, &counts);
+    int handled = connrt_engine_handled(l->process, status, &counts);
+    batch_recycle(l, batch);
+    pthread_mutex_lock(&l->lock);
+    count_execution(l, &counts, handled);
     l->running--;
     pthread_mutex_unlock(&l->lock);
+    if (l->opts.slots != NULL) {
+        connrt_slots_release(l->opts.slots);
+    }
+    return handled;
+}
+
+/* The batch is filled before the job takes a slot or counts as running:
+ * a fill may wait for the operation's own limit. */
+static void run_job(connrt_listener_t *l, struct job *job)
+{
+    connrt_batch_t *batch = job_batch(l, job);
+    int handled = batch != NULL && run_batch(l, batch);
     job->done(job->opaque, handled ? CONNRT_EXECUTION_SUCCEEDED : CONNRT_EXECUTION_FAILED);
     free(job);
 }
@@ -248,19 +265,7 @@ static void *worker_main(void *arg)
             l->tail = NULL;
         }
         pthread_mutex_unlock(&l->lock);
-        if (l->opts.slots != NULL) {
-            connrt_slots_acquire(l->opts.slots);
-        }
-        pthread_mutex_lock(&l->lock);
-        l->running++;
-        if (l->running > l->counts.max_running) {
-            l->counts.max_running = l->running;
-        }
-        pthread_mutex_unlock(&l->lock);
         run_job(l, job);
-        if (l->opts.slots != NULL) {
-            connrt_slots_release(l->opts.slots);
-        }
         pthread_mutex_lock(&l->lock);
     }
     pthread_mutex_unlock(&l->lock);
