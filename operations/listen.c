@@ -44,6 +44,10 @@
  * partition, bounded by queued.max.messages.kbytes. */
 #define KAFKA_LISTEN_HOLD_BATCHES 4
 #define KAFKA_LISTEN_HOLD_MIN 1000
+/* Batches handed to the runtime beyond max_concurrent_executions: their
+ * documents are built while the others run, and they start as soon as one
+ * ends (fill_batch waits for room). */
+#define KAFKA_LISTEN_AHEAD 1
 /* How long a final (synchronous) commit or a dead-letter delivery may take. */
 #define KAFKA_LISTEN_SYNC_TIMEOUT_MS 30000
 /* Retry a failed commit no sooner than this. */
@@ -107,6 +111,7 @@ struct listen_partition {
     size_t batch_cap;
     int64_t batch_last; /* offset of the batch's last message */
     int filled;         /* fill built the batch's documents (set before done) */
+    int fill_stopped;   /* fill gave up on it: the listener is stopping */
     int in_flight;       /* submitted, outcome not handled yet */
     int done;            /* outcome reported, not handled yet (under l->lock) */
     int outcome;         /* connrt_execution_outcome_t, with done */
@@ -132,6 +137,12 @@ static size_t running(struct kafka_listen *l)
     size_t n = l->in_flight;
     pthread_mutex_unlock(&l->lock);
     return n;
+}
+
+/* Whether another batch may be submitted now. */
+static int submit_room(struct kafka_listen *l)
+{
+    return running(l) < (size_t)l->max_concurrent + KAFKA_LISTEN_AHEAD;
 }
 
 static struct listen_partition *part_find(struct kafka_listen *l, const char *topic,
@@ -522,6 +533,13 @@ static void execution_done(void *opaque, connrt_execution_outcome_t outcome)
 {
     struct listen_partition *p = opaque;
     struct kafka_listen *l = p->l;
+    if (p->filled) {
+        /* Room for a batch waiting in fill_batch: it starts now. */
+        pthread_mutex_lock(&l->lock);
+        l->executing--;
+        pthread_cond_broadcast(&l->outcome_cond);
+        pthread_mutex_unlock(&l->lock);
+    }
     if (outcome == CONNRT_EXECUTION_SUCCEEDED) {
         for (size_t i = 0; i < p->batch_len; i++) {
             rd_kafka_message_destroy(p->batch[i]);
@@ -530,8 +548,14 @@ static void execution_done(void *opaque, connrt_execution_outcome_t outcome)
     pthread_mutex_lock(&l->lock);
     p->done = 1;
     p->outcome = (int)outcome;
+    l->outcomes++;
     pthread_cond_broadcast(&l->outcome_cond);
-    wake_locked(l);
+    if (l->sleeping) {
+        /* Only a loop that waits needs the pipe (a write is a system call
+         * and a wakeup); a busy one sees the outcome on its next turn. */
+        l->sleeping = 0;
+        wake_locked(l);
+    }
     pthread_mutex_unlock(&l->lock);
 }
 
@@ -604,14 +628,17 @@ static size_t handle_outcomes(struct kafka_listen *l)
         p->done = 0;
         outcome = p->outcome;
         l->in_flight--;
+        l->outcomes--;
         pthread_mutex_unlock(&l->lock);
         p->in_flight = 0;
         handled++;
         if (!p->filled) {
             /* No memory, or the registry is down: not the batch's fault. */
-            l->log.host->log(CONNRT_LOG_ERROR, l->component_id,
-                             "cannot build a batch of %s/%d; retrying", p->topic,
-                             (int)p->partition);
+            if (!p->fill_stopped) {
+                l->log.host->log(CONNRT_LOG_ERROR, l->component_id,
+                                 "cannot build a batch of %s/%d; retrying", p->topic,
+                                 (int)p->partition);
+            }
             p->retry_at = kafka_monotonic_ms() + backoff_ms(l, 1);
         } else if (outcome == CONNRT_EXECUTION_SUCCEEDED) {
             batch_succeeded(l, p, 1);
@@ -684,19 +711,32 @@ static int batch_due(const struct kafka_listen *l, const struct listen_partition
     return p->count >= (size_t)l->batch_size || now - part_arrived(p, 0) >= l->batch_wait_ms;
 }
 
-/* Runtime thread, before the execution: the batch's documents. On failure
- * (no memory, registry down) `filled` stays 0 and the batch is not run;
- * its messages stay buffered and are tried again later. */
+/* Runtime thread, before the execution: the batch's documents, then a wait
+ * until fewer than max_concurrent_executions run (a batch handed over
+ * ahead). On failure (no memory, registry down, stop) `filled` stays 0 and
+ * the batch is not run; its messages stay buffered and are tried again
+ * later. */
 static int fill_batch(void *opaque, connrt_batch_t *batch)
 {
     struct listen_partition *p = opaque;
+    struct kafka_listen *l = p->l;
     for (size_t i = 0; i < p->batch_len; i++) {
-        if (emit_message(p->l, batch, p->batch[i]) == NULL) {
+        if (emit_message(l, batch, p->batch[i]) == NULL) {
             return -1;
         }
     }
-    p->filled = 1;
-    return 0;
+    pthread_mutex_lock(&l->lock);
+    while (l->executing >= (size_t)l->max_concurrent && !l->stop) {
+        pthread_cond_wait(&l->outcome_cond, &l->lock);
+    }
+    if (!l->stop) {
+        l->executing++;
+        p->filled = 1;
+    } else {
+        p->fill_stopped = 1;
+    }
+    pthread_mutex_unlock(&l->lock);
+    return p->filled ? 0 : -1;
 }
 
 /* The batch is filled by the runtime thread that runs it (ABI 1.4), so
@@ -756,6 +796,7 @@ static int submit_batch(struct kafka_listen *l, struct listen_partition *p)
     p->batch_len = n;
     p->batch_last = p->batch[n - 1]->offset;
     p->filled = 0;
+    p->fill_stopped = 0;
     p->in_flight = 1;
     pthread_mutex_lock(&l->lock);
     l->in_flight++;
@@ -790,10 +831,7 @@ static void submit_due(struct kafka_listen *l)
     for (size_t k = 0; k < l->nparts; k++) {
         size_t i = (l->next_part + k) % l->nparts;
         struct listen_partition *p = l->parts[i];
-        pthread_mutex_lock(&l->lock);
-        int room = l->in_flight < (size_t)l->max_concurrent;
-        pthread_mutex_unlock(&l->lock);
-        if (!room) {
+        if (!submit_room(l)) {
             break;
         }
         if (!batch_due(l, p, now)) {
@@ -815,7 +853,7 @@ static int next_due_ms(struct kafka_listen *l)
     if (!l->commit_outstanding && commits_pending(l) && commit_due_at(l) - now < wait) {
         wait = commit_due_at(l) - now;
     }
-    if (running(l) >= (size_t)l->max_concurrent) {
+    if (!submit_room(l)) {
         return wait > 0 ? (int)wait : 0; /* an outcome wakes the loop */
     }
     for (size_t i = 0; i < l->nparts; i++) {
@@ -1020,13 +1058,27 @@ static int stopping(struct kafka_listen *l)
     return stop;
 }
 
+/* Whether the loop may wait in poll: no outcome is waiting to be handled
+ * (one reported from now on writes to the pipe). */
+static int loop_may_sleep(struct kafka_listen *l)
+{
+    pthread_mutex_lock(&l->lock);
+    l->sleeping = l->outcomes == 0 && !l->stop;
+    int sleep = l->sleeping;
+    pthread_mutex_unlock(&l->lock);
+    return sleep;
+}
+
 static void loop_turn(struct kafka_listen *l, int timeout_ms)
 {
     struct pollfd pfd = {.fd = l->wake[0], .events = POLLIN};
     char drained[256];
     rd_kafka_message_t *m;
-    if (timeout_ms > 0) {
+    if (timeout_ms > 0 && loop_may_sleep(l)) {
         poll(&pfd, 1, timeout_ms);
+        pthread_mutex_lock(&l->lock);
+        l->sleeping = 0;
+        pthread_mutex_unlock(&l->lock);
     }
     long long now = kafka_monotonic_ms(); /* arrival time of what this turn takes */
     while (read(l->wake[0], drained, sizeof(drained)) > 0) {
@@ -1290,6 +1342,7 @@ void kafka_listen_stop(void *ctx)
     }
     pthread_mutex_lock(&l->lock);
     l->stop = 1;
+    pthread_cond_broadcast(&l->outcome_cond); /* batches waiting in fill_batch */
     wake_locked(l);
     pthread_mutex_unlock(&l->lock);
     pthread_join(l->thread, NULL);
