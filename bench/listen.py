@@ -316,12 +316,17 @@ def perf_attach(args, pid, name):
 
 
 def throughput_run(args, run, batch, conc, n, rows):
+    """The raw consumer right before and right after the listener, each on
+    its own copy of the data set: the listener is compared with the mean of
+    the two, so that a change of the machine's load during the run shows
+    as a spread between them rather than as a false ratio."""
     parts = args.partitions
-    cluster = Cluster(args.connrt, args.work, [("lsrc", parts), ("rsrc", parts)])
+    cluster = Cluster(args.connrt, args.work,
+                      [("lsrc", parts), ("rsrc1", parts), ("rsrc2", parts)])
     try:
-        lay_dataset(args, cluster, "lsrc", n, parts)
-        lay_dataset(args, cluster, "rsrc", n, parts)
-        raw_secs, raw_cpu = raw_consume(args, cluster, "rsrc", n, "raw-%d" % run)
+        for topic in ("lsrc", "rsrc1", "rsrc2"):
+            lay_dataset(args, cluster, topic, n, parts)
+        raw1 = raw_consume(args, cluster, "rsrc1", n, "raw1-%d" % run)
         group = "lst-%d-%d-%d" % (batch, conc, run)
         watch = Watcher(args, cluster, group, "lsrc", parts, n)
         perf = None
@@ -342,8 +347,11 @@ def throughput_run(args, run, batch, conc, n, rows):
                 summary = lst.stop()
         finally:
             watch.stop()
+        raw2 = raw_consume(args, cluster, "rsrc2", n, "raw2-%d" % run)
     finally:
         cluster.stop()
+    raw_secs = (raw1[0] + raw2[0]) / 2
+    raw_cpu = (raw1[1] + raw2[1]) / 2
     if summary["documents"] != n or summary["success"] != n or summary["retried"]:
         raise BenchError("listener summary %s, %d documents expected" % (summary, n))
     firsts = first_messages(os.path.join(args.work, "container", "logs", "connrt.jsonl"))
@@ -353,13 +361,14 @@ def throughput_run(args, run, batch, conc, n, rows):
     secs = done["realtime"] - min(firsts)
     row = {"kind": "throughput", "run": run, "batch": batch, "conc": conc, "n": n,
            "parts": parts, "secs": secs, "raw_secs": raw_secs, "raw_cpu": raw_cpu,
+           "raw_before_secs": raw1[0], "raw_after_secs": raw2[0],
            "executions": summary["executions"], "cpu": cpu, "most": summary["most"],
            "watch_polls": done["polls"], "watch_cpu": done["cpu_s"]}
     rows.append(row)
     log("batch=%d conc=%d run=%d n=%d: listener %.3f s (%.0f/s, %d executions, at most %d at "
-        "once, %.2f CPU s), raw %.3f s (%.0f/s, %.2f CPU s): %.3fx" % (
+        "once, %.2f CPU s), raw %.3f s before, %.3f s after (%.0f/s, %.2f CPU s): %.3fx" % (
             batch, conc, run, n, secs, n / secs, row["executions"], row["most"], cpu,
-            raw_secs, (n - 1) / raw_secs, raw_cpu, (n / secs) / ((n - 1) / raw_secs)))
+            raw1[0], raw2[0], (n - 1) / raw_secs, raw_cpu, (n / secs) / ((n - 1) / raw_secs)))
 
 
 # ------------------------------------------------------------------ latency
@@ -532,16 +541,17 @@ def report(args, rows, failures):
     w("## End-to-end throughput")
     w("")
     w("N messages of %d B laid down beforehand on %d partitions (the same share on each) of "
-      "a fresh `connrt embedded-cluster` per measurement, and a copy on %d more. Raw "
-      "librdkafka: `rawbench consume -g` reads the copy, from its first message to its Nth "
-      "(no commit). connrt: `connrt run` of `<start operation=\"listen\"/>` alone (no output "
+      "a fresh `connrt embedded-cluster` per measurement, and two copies on topics of as "
+      "many partitions. Raw librdkafka: `rawbench consume -g` reads one copy right before "
+      "the listener runs and the other right after, each from its first message to its Nth "
+      "(no commit); the listener is compared with the mean of the two. connrt: `connrt run` of `<start operation=\"listen\"/>` alone (no output "
       "step; container `history.documents=errors`, `log.level=debug`), from its first "
       "message (the earliest of its per-partition \"first message at offset\" debug lines) "
       "to the first answer of `listenwatch` (an OffsetFetch every %d µs, from outside) in "
       "which the group's committed offsets add up to N: fetch, executions and commits. "
       "Both leave out the group join, the offset queries and the wait for the first fetch. "
       "CPU: user + system of the whole process (start-up and join included, both sides), "
-      "per message." % (VALUE_SIZE, args.partitions, args.partitions, args.watch_us))
+      "per message." % (VALUE_SIZE, args.partitions, args.watch_us))
     w("")
     w("| batch_size | max_concurrent_executions | N | runs | listener msgs/s min / median / "
       "max | executions/s (median) | listener CPU µs/msg (median) | raw librdkafka msgs/s "
@@ -577,6 +587,13 @@ def report(args, rows, failures):
                                    "meets the target" if med >= TARGET_RATIO
                                    else "**below the target**", TARGET_RATIO))
     w("")
+    drift = [r["raw_after_secs"] / r["raw_before_secs"] for r in rows
+             if r["kind"] == "throughput"]
+    if drift:
+        w("Raw librdkafka after / before the listener, time of the same work: median %.2f "
+          "(min %.2f, max %.2f): how much the machine's load moved during the runs." % (
+              statistics.median(drift), min(drift), max(drift)))
+        w("")
     out.extend(verdict)
     w("")
     w("## Latency, produce to commit")

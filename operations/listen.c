@@ -53,9 +53,12 @@
 /* Retry a failed commit no sooner than this. */
 #define KAFKA_LISTEN_COMMIT_RETRY_MS 1000
 /* Asynchronous commits go out at most this often: under load, executions
- * that end within it share one commit (each commit costs the consumer's
- * threads and the broker more than a small execution costs). */
-#define KAFKA_LISTEN_COMMIT_EVERY_MS 5
+ * that end within it share one commit. A commit costs librdkafka's threads
+ * ~40 us of CPU (measured), more than an execution of one message; at
+ * batch_size 1 nearly every execution had its own. 2 ms keeps them under
+ * 500/s for ~1 ms more from produce to commit on average (measured p50 at
+ * 2000 msg/s: 11 ms at 1 ms, 13 ms at 5 ms). */
+#define KAFKA_LISTEN_COMMIT_EVERY_MS 2
 
 static const char *const assignment_strategies[] = {"range", "roundrobin", "cooperative-sticky",
                                                     NULL};
