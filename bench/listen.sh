@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/listen.sh - the Listen benchmark: end-to-end throughput of a
-# listener against a raw librdkafka consumer, and produce-to-processed
-# latency at a fixed rate, on a fresh `connrt embedded-cluster` per
+# listener against a raw librdkafka consumer, and produce-to-commit latency
+# at a fixed rate, on a fresh `connrt embedded-cluster` per
 # measurement. `make bench-listen` runs it and writes bench/LISTEN-RESULTS.md;
 # see bench/README.md. The work is done by bench/listen.py.
 #
@@ -13,7 +13,7 @@
 #                            batches on PARTS partitions, at most ~4 MiB per partition)
 #   LAT_BATCHES ["1 100"]    batch sizes of the latency runs ("none": no latency runs)
 #   LAT_RATE [2000] LAT_SECS [10]   messages/s and seconds of the latency runs
-#   PERF                     a directory: `perf record -g` every throughput run's listener
+#   PERF                     a directory: `perf record` every throughput run's listener
 #   WORK [/tmp/connrt-bench-listen]   scratch directory
 #   RESULTS                  also write the markdown report to this file
 #   CONNRT, CONNRT_CONNECTOR_PATH, RAWBENCH, LISTENWATCH, PYTHON3   (set by make bench-listen)
