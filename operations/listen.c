@@ -620,7 +620,10 @@ static void batch_failed(struct kafka_listen *l, struct listen_partition *p)
 static size_t handle_outcomes(struct kafka_listen *l)
 {
     size_t handled = 0;
-    for (size_t i = 0; i < l->nparts; i++) {
+    pthread_mutex_lock(&l->lock);
+    size_t reported = l->outcomes;
+    pthread_mutex_unlock(&l->lock);
+    for (size_t i = 0; reported > 0 && i < l->nparts; i++) {
         struct listen_partition *p = l->parts[i];
         int outcome;
         pthread_mutex_lock(&l->lock);
@@ -635,6 +638,7 @@ static size_t handle_outcomes(struct kafka_listen *l)
         pthread_mutex_unlock(&l->lock);
         p->in_flight = 0;
         handled++;
+        reported--;
         if (!p->filled) {
             /* No memory, or the registry is down: not the batch's fault. */
             if (!p->fill_stopped) {
@@ -987,7 +991,9 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 /* The fetch loop                                                           */
 /* ------------------------------------------------------------------------ */
 
-static void take_message(struct kafka_listen *l, rd_kafka_message_t *m, long long now)
+/* `from`: the partition whose own queue held m (NULL: the consumer queue). */
+static void take_message(struct kafka_listen *l, rd_kafka_message_t *m, long long now,
+                         struct listen_partition *from)
 {
     struct listen_partition *p;
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -998,7 +1004,7 @@ static void take_message(struct kafka_listen *l, rd_kafka_message_t *m, long lon
         rd_kafka_message_destroy(m);
         return;
     }
-    p = part_find(l, rd_kafka_topic_name(m->rkt), m->partition);
+    p = from != NULL ? from : part_find(l, rd_kafka_topic_name(m->rkt), m->partition);
     if (p == NULL) {
         rd_kafka_message_destroy(m); /* not ours any more: the owner refetches it */
         return;
@@ -1043,7 +1049,7 @@ static void take_fetched(struct kafka_listen *l, long long now)
                 break;
             }
             for (ssize_t k = 0; k < n; k++) {
-                take_message(l, msgs[k], now);
+                take_message(l, msgs[k], now, p);
             }
             room = (size_t)n < room ? room - (size_t)n : 0;
             if ((size_t)n < want) {
@@ -1090,7 +1096,7 @@ static void loop_turn(struct kafka_listen *l, int timeout_ms)
      * partition without its own queue); serves the rebalance callback. */
     for (size_t n = 0; n < KAFKA_LISTEN_DRAIN && (m = rd_kafka_consumer_poll(l->rk, 0)) != NULL;
          n++) {
-        take_message(l, m, now);
+        take_message(l, m, now, NULL);
     }
     handle_outcomes(l);
     take_fetched(l, now);
