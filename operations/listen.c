@@ -22,7 +22,6 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,10 +141,19 @@ static size_t running(struct kafka_listen *l)
     return n;
 }
 
-/* Whether another batch may be submitted now. */
+/* Whether the host fills batches on the execution's thread (ABI 1.4). */
+static int host_fills(const struct kafka_listen *l)
+{
+    const struct connrt_host *host = l->log.host;
+    return CONNRT_ABI_MINOR(host->abi_version) >= 4 && host->listener_submit_fill != NULL;
+}
+
+/* Whether another batch may be submitted now. A batch ahead only with a
+ * host that fills it on its own thread (else this thread would wait). */
 static int submit_room(struct kafka_listen *l)
 {
-    return running(l) < (size_t)l->max_concurrent + KAFKA_LISTEN_AHEAD;
+    size_t ahead = host_fills(l) ? KAFKA_LISTEN_AHEAD : 0;
+    return running(l) < (size_t)l->max_concurrent + ahead;
 }
 
 static struct listen_partition *part_find(struct kafka_listen *l, const char *topic,
@@ -754,7 +762,7 @@ static int submit_filled(struct kafka_listen *l, struct listen_partition *p, cha
                          size_t errstr_size)
 {
     const struct connrt_host *host = l->log.host;
-    if (CONNRT_ABI_MINOR(host->abi_version) >= 4 && host->listener_submit_fill != NULL) {
+    if (host_fills(l)) {
         return host->listener_submit_fill(l->listener, fill_batch, execution_done, p, errstr,
                                           errstr_size);
     }
@@ -768,7 +776,14 @@ static int submit_filled(struct kafka_listen *l, struct listen_partition *p, cha
         execution_done(p, CONNRT_EXECUTION_FAILED);
         return 0;
     }
-    return host->listener_submit(l->listener, batch, execution_done, p, errstr, errstr_size);
+    if (host->listener_submit(l->listener, batch, execution_done, p, errstr, errstr_size) != 0) {
+        pthread_mutex_lock(&l->lock);
+        l->executing--; /* counted by fill_batch; no execution_done will */
+        pthread_mutex_unlock(&l->lock);
+        p->filled = 0;
+        return -1;
+    }
+    return 0;
 }
 
 /* Room for n message pointers in p->batch. */
