@@ -850,12 +850,10 @@ static void dead_letter_retry(struct kafka_listen *l, struct listen_partition *p
 static void submit_due(struct kafka_listen *l)
 {
     long long now = kafka_monotonic_ms();
-    for (size_t k = 0; k < l->nparts; k++) {
+    int room = submit_room(l); /* changes only when this loop submits */
+    for (size_t k = 0; room && k < l->nparts; k++) {
         size_t i = (l->next_part + k) % l->nparts;
         struct listen_partition *p = l->parts[i];
-        if (!submit_room(l)) {
-            break;
-        }
         if (!batch_due(l, p, now)) {
             continue;
         }
@@ -864,6 +862,7 @@ static void submit_due(struct kafka_listen *l)
         } else if (submit_batch(l, p) == 0) {
             l->next_part = i + 1;
         }
+        room = submit_room(l);
     }
 }
 
