@@ -107,13 +107,24 @@ static void batch_recycle(connrt_listener_t *l, connrt_batch_t *batch)
     batch_free(batch);
 }
 
-/* Queues `job` (owned) for a worker; frees it when the listener stopped. */
-static int job_queue(connrt_listener_t *l, struct job *job, char *errstr, size_t errstr_size)
+/* A job for a worker: `batch` (owned; NULL: `fill` makes it). On failure
+ * the batch is given back and `done` is never called. */
+static int job_queue(connrt_listener_t *l, connrt_batch_t *batch,
+                     int (*fill)(void *opaque, connrt_batch_t *batch),
+                     void (*done)(void *opaque, connrt_execution_outcome_t outcome), void *opaque,
+                     char *errstr, size_t errstr_size)
 {
+    struct job *job = calloc(1, sizeof(*job));
+    if (job == NULL) {
+        batch_recycle(l, batch);
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    *job = (struct job){NULL, batch, fill, done, opaque};
     pthread_mutex_lock(&l->lock);
     if (l->stopping && l->nworkers == 0) {
         pthread_mutex_unlock(&l->lock);
-        batch_free(job->batch);
+        batch_free(batch);
         free(job);
         snprintf(errstr, errstr_size, "the listener has stopped");
         return -1;
@@ -147,16 +158,7 @@ static int listener_submit(connrt_listener_t *l, connrt_batch_t *batch,
         }
         return 0;
     }
-    struct job *job = calloc(1, sizeof(*job));
-    if (job == NULL) {
-        batch_recycle(l, batch);
-        snprintf(errstr, errstr_size, "out of memory");
-        return -1;
-    }
-    job->batch = batch;
-    job->done = done;
-    job->opaque = opaque;
-    return job_queue(l, job, errstr, errstr_size);
+    return job_queue(l, batch, NULL, done, opaque, errstr, errstr_size);
 }
 
 /* The batch is made and filled by the worker that runs it. */
@@ -169,15 +171,7 @@ static int listener_submit_fill(connrt_listener_t *l,
         snprintf(errstr, errstr_size, "invalid submit: no listener, fill or done");
         return -1;
     }
-    struct job *job = calloc(1, sizeof(*job));
-    if (job == NULL) {
-        snprintf(errstr, errstr_size, "out of memory");
-        return -1;
-    }
-    job->fill = fill;
-    job->done = done;
-    job->opaque = opaque;
-    return job_queue(l, job, errstr, errstr_size);
+    return job_queue(l, NULL, fill, done, opaque, errstr, errstr_size);
 }
 
 /* ---------------------------------------------------------------- workers */
