@@ -191,16 +191,20 @@ struct kafka_listen {
     pthread_t thread;
     int thread_started;
 
-    pthread_mutex_t lock; /* done flags, stop, in_flight */
-    pthread_cond_t outcome_cond;
+    pthread_mutex_t lock; /* done flags, stop, in_flight, executing */
+    pthread_cond_t outcome_cond; /* an outcome was reported, or stop */
     int lock_ready;
     int stop;
-    size_t in_flight;
+    size_t in_flight;  /* batches submitted, outcome not handled (fetch thread) */
+    size_t executing;  /* batches filled and not done: at most max_concurrent */
+    size_t outcomes;   /* reported and not handled yet */
+    int sleeping;      /* the fetch loop waits in poll: an outcome wakes it */
 
     struct listen_partition **parts; /* fetch thread only */
     size_t nparts, next_part;
     int commit_outstanding;
     long long commit_retry_at;
+    long long commit_sent_at; /* monotonic ms of the last asynchronous commit */
     struct kafka_formats *formats; /* owned; NULL: bytes as they are */
 };
 

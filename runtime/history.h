@@ -14,7 +14,11 @@
  * Cost: documents are recorded a chunk at a time, in one transaction with
  * prepared statements, and consecutive documents that tell nothing more
  * than their neighbours (same outcome and error, no tracked properties, no
- * payload, consecutive lines of one origin) share one row.
+ * payload, consecutive lines of one origin) share one row. A short
+ * execution whose documents get no rows (history.documents=errors, all
+ * successes) costs two transactions: its 'running' row at the beginning,
+ * and its final row at the end. Retention is checked with one index probe
+ * per execution; rows are deleted only when some have expired.
  *
  * Schema (PRAGMA user_version = 1; docs/operations.md shows queries):
  *   executions(id, process, started_at, ended_at, status, documents, success,
@@ -89,7 +93,11 @@ int connrt_history_add(connrt_history_execution_t *x, const connrt_document_t *d
                        connrt_history_outcome_t outcome, const char *error);
 
 /* Write the noted documents and the counts so far in one transaction.
- * Returns 0, or -1 with errstr (the noted documents are dropped). */
+ * When no noted document gets a row (history.documents) and the counts
+ * were written less than a second ago, nothing is written now: the next
+ * commit, or the end, writes the counts. The noted documents are released
+ * in every case. Returns 0, or -1 with errstr (the noted documents are
+ * dropped). */
 int connrt_history_commit(connrt_history_execution_t *x, char *errstr, size_t errstr_size);
 
 struct connrt_history_counts {
@@ -97,9 +105,11 @@ struct connrt_history_counts {
 };
 
 /*
- * Commit what is noted, then close the execution with its outcome, final
+ * Write what is noted and close the execution with its outcome, final
  * counts (NULL: those noted) and `error` (why it failed; NULL: none; never a
- * secret). Frees x, also on error. Returns 0, or -1 with errstr.
+ * secret), in one transaction; when the noted documents cannot be written,
+ * the execution is still closed. Frees x, also on error. Returns 0, or -1
+ * with errstr.
  */
 int connrt_history_end(connrt_history_execution_t *x, connrt_history_outcome_t outcome,
                        const struct connrt_history_counts *counts, const char *error,

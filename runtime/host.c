@@ -21,6 +21,7 @@
 static atomic_int log_level = CONNRT_LOG_INFO;
 
 static _Atomic(connrt_listener_submit_fn) listener_submit_hook;
+static _Atomic(connrt_listener_submit_fill_fn) listener_submit_fill_hook;
 static _Atomic(connrt_listener_batch_new_fn) listener_batch_new_hook;
 
 void connrt_host_set_log_level(connrt_log_level_t level)
@@ -120,6 +121,19 @@ static int host_listener_submit(connrt_listener_t *listener, connrt_batch_t *bat
     return hook(listener, batch, done, opaque, errstr, errstr_size);
 }
 
+static int host_listener_submit_fill(connrt_listener_t *listener,
+                                     int (*fill)(void *opaque, connrt_batch_t *batch),
+                                     void (*done)(void *opaque, connrt_execution_outcome_t outcome),
+                                     void *opaque, char *errstr, size_t errstr_size)
+{
+    connrt_listener_submit_fill_fn hook = atomic_load(&listener_submit_fill_hook);
+    if (hook == NULL) {
+        snprintf(errstr, errstr_size, "no listener is running in this process");
+        return -1;
+    }
+    return hook(listener, fill, done, opaque, errstr, errstr_size);
+}
+
 static connrt_batch_t *host_listener_batch_new(connrt_listener_t *listener)
 {
     connrt_listener_batch_new_fn hook = atomic_load(&listener_batch_new_hook);
@@ -127,9 +141,11 @@ static connrt_batch_t *host_listener_batch_new(connrt_listener_t *listener)
 }
 
 void connrt_host_set_listener_hooks(connrt_listener_submit_fn submit,
+                                    connrt_listener_submit_fill_fn submit_fill,
                                     connrt_listener_batch_new_fn batch_new)
 {
     atomic_store(&listener_submit_hook, submit);
+    atomic_store(&listener_submit_fill_hook, submit_fill);
     atomic_store(&listener_batch_new_hook, batch_new);
 }
 
@@ -159,6 +175,7 @@ static const struct connrt_host host_services = {
     .batch_flush = connrt_batch_flush,
     .listener_submit = host_listener_submit,
     .listener_batch_new = host_listener_batch_new,
+    .listener_submit_fill = host_listener_submit_fill,
 };
 
 const struct connrt_host *connrt_host_services(void)

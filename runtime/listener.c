@@ -19,10 +19,16 @@
 #include "slots.h"
 
 #define WORKERS_PROPERTY "execution.max.concurrent"
+/* Batches (with their arenas) kept for reuse, so that executions do not go
+ * back to malloc and fresh pages for every batch; a batch whose arena grew
+ * past SPARE_BYTES is freed instead (big messages are exceptional). */
+#define SPARE_BATCHES 4
+#define SPARE_BYTES ((size_t)16 * 1024 * 1024)
 
 struct job {
     struct job *next;
-    connrt_batch_t *batch; /* owned, with its arena */
+    connrt_batch_t *batch; /* owned, with its arena; NULL: `fill` makes it */
+    int (*fill)(void *opaque, connrt_batch_t *batch);
     void (*done)(void *opaque, connrt_execution_outcome_t outcome);
     void *opaque;
 };
@@ -45,15 +51,27 @@ struct connrt_listener {
 
     pthread_t *workers;
     size_t nworkers;
+
+    pthread_mutex_t spare_lock;
+    connrt_batch_t *spare[SPARE_BATCHES]; /* owned, cleared, arenas reset */
+    size_t nspare;
 };
 
 /* ------------------------------------------------------------ host hooks */
 
 static connrt_batch_t *listener_batch_new(connrt_listener_t *l)
 {
-    (void)l;
+    connrt_batch_t *batch = NULL;
+    if (l != NULL) {
+        pthread_mutex_lock(&l->spare_lock);
+        batch = l->nspare > 0 ? l->spare[--l->nspare] : NULL;
+        pthread_mutex_unlock(&l->spare_lock);
+    }
+    if (batch != NULL) {
+        return batch;
+    }
     connrt_arena_t *arena = connrt_arena_new();
-    connrt_batch_t *batch = arena ? connrt_batch_new(arena) : NULL;
+    batch = arena ? connrt_batch_new(arena) : NULL;
     if (batch == NULL) {
         connrt_arena_destroy(arena);
     }
@@ -69,29 +87,40 @@ static void batch_free(connrt_batch_t *batch)
     }
 }
 
-/* Takes ownership of `batch` in every case: on failure it is freed and
- * `done` is never called; `done` NULL discards the batch unrun. */
-static int listener_submit(connrt_listener_t *l, connrt_batch_t *batch,
-                           void (*done)(void *opaque, connrt_execution_outcome_t outcome),
-                           void *opaque, char *errstr, size_t errstr_size)
+/* Done with `batch`: kept for the next listener_batch_new, or freed. */
+static void batch_recycle(connrt_listener_t *l, connrt_batch_t *batch)
 {
-    if (done == NULL || l == NULL || batch == NULL) {
-        batch_free(batch);
-        if (done != NULL) {
-            snprintf(errstr, errstr_size, "invalid submit: no listener or no batch");
-            return -1;
-        }
-        return 0;
+    if (batch == NULL) {
+        return;
     }
+    connrt_arena_t *arena = connrt_batch_arena(batch);
+    if (connrt_arena_used(arena) <= SPARE_BYTES) {
+        connrt_batch_clear(batch);
+        connrt_arena_reset(arena);
+        pthread_mutex_lock(&l->spare_lock);
+        if (l->nspare < SPARE_BATCHES) {
+            l->spare[l->nspare++] = batch;
+            batch = NULL;
+        }
+        pthread_mutex_unlock(&l->spare_lock);
+    }
+    batch_free(batch);
+}
+
+/* A job for a worker: `batch` (owned; NULL: `fill` makes it). On failure
+ * the batch is given back and `done` is never called. */
+static int job_queue(connrt_listener_t *l, connrt_batch_t *batch,
+                     int (*fill)(void *opaque, connrt_batch_t *batch),
+                     void (*done)(void *opaque, connrt_execution_outcome_t outcome), void *opaque,
+                     char *errstr, size_t errstr_size)
+{
     struct job *job = calloc(1, sizeof(*job));
     if (job == NULL) {
-        batch_free(batch);
+        batch_recycle(l, batch);
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
-    job->batch = batch;
-    job->done = done;
-    job->opaque = opaque;
+    *job = (struct job){NULL, batch, fill, done, opaque};
     pthread_mutex_lock(&l->lock);
     if (l->stopping && l->nworkers == 0) {
         pthread_mutex_unlock(&l->lock);
@@ -111,6 +140,40 @@ static int listener_submit(connrt_listener_t *l, connrt_batch_t *batch,
     return 0;
 }
 
+/* Takes ownership of `batch` in every case: on failure it is freed and
+ * `done` is never called; `done` NULL discards the batch unrun. */
+static int listener_submit(connrt_listener_t *l, connrt_batch_t *batch,
+                           void (*done)(void *opaque, connrt_execution_outcome_t outcome),
+                           void *opaque, char *errstr, size_t errstr_size)
+{
+    if (done == NULL || l == NULL || batch == NULL) {
+        if (l != NULL) {
+            batch_recycle(l, batch);
+        } else {
+            batch_free(batch);
+        }
+        if (done != NULL) {
+            snprintf(errstr, errstr_size, "invalid submit: no listener or no batch");
+            return -1;
+        }
+        return 0;
+    }
+    return job_queue(l, batch, NULL, done, opaque, errstr, errstr_size);
+}
+
+/* The batch is made and filled by the worker that runs it. */
+static int listener_submit_fill(connrt_listener_t *l,
+                                int (*fill)(void *opaque, connrt_batch_t *batch),
+                                void (*done)(void *opaque, connrt_execution_outcome_t outcome),
+                                void *opaque, char *errstr, size_t errstr_size)
+{
+    if (l == NULL || fill == NULL || done == NULL) {
+        snprintf(errstr, errstr_size, "invalid submit: no listener, fill or done");
+        return -1;
+    }
+    return job_queue(l, NULL, fill, done, opaque, errstr, errstr_size);
+}
+
 /* ---------------------------------------------------------------- workers */
 
 static void count_execution(connrt_listener_t *l, const struct connrt_engine_counts *c,
@@ -124,18 +187,56 @@ static void count_execution(connrt_listener_t *l, const struct connrt_engine_cou
     l->counts.failures += c->failures;
 }
 
-static void run_job(connrt_listener_t *l, struct job *job)
+/* The job's batch, filled by its `fill` when it has one; NULL when that
+ * failed (the batch is gone, nothing ran). */
+static connrt_batch_t *job_batch(connrt_listener_t *l, struct job *job)
+{
+    connrt_batch_t *batch = job->batch;
+    if (job->fill != NULL) {
+        batch = listener_batch_new(l);
+        if (batch != NULL && job->fill(job->opaque, batch) != 0) {
+            batch_recycle(l, batch);
+            batch = NULL;
+        }
+    }
+    job->batch = NULL;
+    return batch;
+}
+
+/* An execution of `batch` (taken), in a container slot. */
+static int run_batch(connrt_listener_t *l, connrt_batch_t *batch)
 {
     struct connrt_engine_options opts = l->opts;
     struct connrt_engine_counts counts = {0};
-    opts.emitted = job->batch;
+    if (l->opts.slots != NULL) {
+        connrt_slots_acquire(l->opts.slots);
+    }
+    pthread_mutex_lock(&l->lock);
+    l->running++;
+    if (l->running > l->counts.max_running) {
+        l->counts.max_running = l->running;
+    }
+    pthread_mutex_unlock(&l->lock);
+    opts.emitted = batch;
     int status = connrt_engine_run(l->container, l->defs, l->process, &opts, &counts);
     int handled = connrt_engine_handled(l->process, status, &counts);
-    batch_free(job->batch);
+    batch_recycle(l, batch);
     pthread_mutex_lock(&l->lock);
     count_execution(l, &counts, handled);
     l->running--;
     pthread_mutex_unlock(&l->lock);
+    if (l->opts.slots != NULL) {
+        connrt_slots_release(l->opts.slots);
+    }
+    return handled;
+}
+
+/* The batch is filled before the job takes a slot or counts as running:
+ * a fill may wait for the operation's own limit. */
+static void run_job(connrt_listener_t *l, struct job *job)
+{
+    connrt_batch_t *batch = job_batch(l, job);
+    int handled = batch != NULL && run_batch(l, batch);
     job->done(job->opaque, handled ? CONNRT_EXECUTION_SUCCEEDED : CONNRT_EXECUTION_FAILED);
     free(job);
 }
@@ -143,6 +244,7 @@ static void run_job(connrt_listener_t *l, struct job *job)
 static void *worker_main(void *arg)
 {
     connrt_listener_t *l = arg;
+    pthread_setname_np(pthread_self(), "connrt-exec"); /* for top -H and perf */
     pthread_mutex_lock(&l->lock);
     for (;;) {
         while (l->head == NULL && !l->stopping) {
@@ -157,19 +259,7 @@ static void *worker_main(void *arg)
             l->tail = NULL;
         }
         pthread_mutex_unlock(&l->lock);
-        if (l->opts.slots != NULL) {
-            connrt_slots_acquire(l->opts.slots);
-        }
-        pthread_mutex_lock(&l->lock);
-        l->running++;
-        if (l->running > l->counts.max_running) {
-            l->counts.max_running = l->running;
-        }
-        pthread_mutex_unlock(&l->lock);
         run_job(l, job);
-        if (l->opts.slots != NULL) {
-            connrt_slots_release(l->opts.slots);
-        }
         pthread_mutex_lock(&l->lock);
     }
     pthread_mutex_unlock(&l->lock);
@@ -303,7 +393,8 @@ connrt_listener_t *connrt_listener_start(connrt_container_t *container,
     l->opts.quiet = 1;
     pthread_mutex_init(&l->lock, NULL);
     pthread_cond_init(&l->wake, NULL);
-    connrt_host_set_listener_hooks(listener_submit, listener_batch_new);
+    pthread_mutex_init(&l->spare_lock, NULL);
+    connrt_host_set_listener_hooks(listener_submit, listener_submit_fill, listener_batch_new);
     if (open_start(l, errstr, errstr_size) != 0 || open_output(l, errstr, errstr_size) != 0 ||
         workers_start(l, errstr, errstr_size) != 0) {
         connrt_listener_stop(l, NULL, errstr, 0);
@@ -377,6 +468,10 @@ void connrt_listener_destroy(connrt_listener_t *l)
     if (l == NULL) {
         return;
     }
+    for (size_t i = 0; i < l->nspare; i++) {
+        batch_free(l->spare[i]);
+    }
+    pthread_mutex_destroy(&l->spare_lock);
     pthread_mutex_destroy(&l->lock);
     pthread_cond_destroy(&l->wake);
     free(l->workers);

@@ -8,6 +8,10 @@
  * The pool has container property execution.max.concurrent threads, so the
  * container's cap wins over a listener asking for more
  * (max_concurrent_executions): further batches wait for a free worker.
+ * A batch comes built (host->listener_submit) or is built by the worker
+ * through the operation's fill callback (host->listener_submit_fill, ABI
+ * 1.4) before it takes a container slot and counts as running; finished
+ * batches and their arenas are kept for reuse.
  */
 #ifndef CONNRT_LISTENER_H
 #define CONNRT_LISTENER_H

@@ -58,6 +58,12 @@
  *       without its fields), run by `connrt validate` without opening
  *       anything, so such a definition is refused before a run (exit 2).
  *       Read only from a connector of minor version >= 4. Binary compatible.
+ *       Also host->listener_submit_fill (in the former reserved[0] of struct
+ *       connrt_host, so struct_size is unchanged): a listener batch filled
+ *       on the execution's thread just before it runs, so that a listener
+ *       builds its documents in parallel, off its fetch thread. A plugin
+ *       checks host->abi_version (minor >= 4) before calling it; a 1.4 host
+ *       keeps listener_submit as it was.
  */
 #ifndef CONNRT_CONNECTOR_H
 #define CONNRT_CONNECTOR_H
@@ -236,7 +242,21 @@ struct connrt_host {
      * acknowledge (commit) them. May be NULL in a 1.0 host. */
     int (*batch_flush)(connrt_batch_t *batch);
 
-    void *reserved[7];
+    /* 1.4: listener_submit, but the runtime makes the batch and fills it on
+     * the thread that runs the execution, just before it runs: `fill(opaque,
+     * batch)` emits the documents (batch_emit, on that thread) and returns
+     * 0, or -1 to drop the batch unrun (no execution is recorded; `done`
+     * then reports CONNRT_EXECUTION_FAILED, and the plugin knows from its
+     * fill why). Several fills and executions may run at once, on
+     * different threads. Returns 0: `done` is called exactly once, as for
+     * listener_submit. Returns -1 with errstr: neither `fill` nor `done`
+     * is called. */
+    int (*listener_submit_fill)(connrt_listener_t *listener,
+                                int (*fill)(void *opaque, connrt_batch_t *batch),
+                                void (*done)(void *opaque, connrt_execution_outcome_t outcome),
+                                void *opaque, char *errstr, size_t errstr_size);
+
+    void *reserved[6];
 };
 
 /* ------------------------------------------------------------------------ */
