@@ -65,6 +65,7 @@ struct consume_run {
     long long count;                          /* messages taken */
     int stop;                                 /* no further message may be taken */
     int assigned;                             /* the group has assigned partitions */
+    struct kafka_fetch_nudge nudge;           /* restarts a stalled fetcher */
     char stopped_why[1024]; /* why reading stopped early (then execute fails) */
 };
 
@@ -341,6 +342,11 @@ static ssize_t drain_waiting(struct consume_run *r, long long max, char *errstr,
         if (rc >= 0 && !r->stop) {
             rc = handle_message(r, msgs[i], errstr, errstr_size);
         }
+    }
+    if (n > 0) {
+        kafka_fetch_nudge_after(&r->nudge, r->queue, msgs, (size_t)n);
+    }
+    for (ssize_t i = 0; i < n; i++) {
         rd_kafka_message_destroy(msgs[i]);
     }
     return rc < 0 ? -1 : n;
@@ -528,7 +534,11 @@ int kafka_consume_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t
     run.offsets = rd_kafka_topic_partition_list_new(8);
     /* NULL (no memory): one message per poll. */
     run.queue = rd_kafka_queue_get_consumer(run.rk);
+    if (run.queue != NULL) {
+        kafka_fetch_nudge_start(&run.nudge, run.rk);
+    }
     rc = read_messages(&run, errstr, errstr_size);
+    kafka_fetch_nudge_stop(&run.nudge);
     if (rc == 0) {
         rc = commit_emitted(&run, errstr, errstr_size);
     }
