@@ -26,6 +26,16 @@
 #define KAFKA_JOIN_POLL_MS 100
 /* Messages taken from the consumer queue in one call once one has come. */
 #define KAFKA_CONSUME_BATCH 1024
+/*
+ * librdkafka's prefetch (queued.max.messages.kbytes; its default is 65536).
+ * The engine already holds a chunk being read and one being processed, so
+ * a prefetch as large again only adds memory; with the fetcher restarted as
+ * soon as the queue drains (kafka_fetch_nudge_after) a smaller one costs no
+ * throughput. Measured on the embedded cluster, 1,000,000 messages of
+ * 1 KiB: 16 MiB ran as fast as 64 MiB or faster, with 70 MiB less peak RSS
+ * and a third of the page faults (its buffers are reused instead of new).
+ */
+#define KAFKA_CONSUME_QUEUE_KBYTES "16384"
 
 const char *const kafka_offset_resets[] = {"earliest", "latest", NULL};
 
@@ -116,6 +126,8 @@ static rd_kafka_conf_t *consumer_conf_new(struct kafka_consume *c, char *errstr,
         kafka_conf_set(conf, "enable.partition.eof", "false", errstr, errstr_size) != 0 ||
         kafka_conf_set(conf, "auto.offset.reset", reset ? reset : "earliest", errstr,
                        errstr_size) != 0 ||
+        kafka_conf_default(c->conn, conf, "queued.max.messages.kbytes",
+                           KAFKA_CONSUME_QUEUE_KBYTES, errstr, errstr_size) != 0 ||
         kafka_consumer_fetch_sizes(conf, c->max_request_size, errstr, errstr_size) != 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
