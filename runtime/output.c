@@ -153,10 +153,34 @@ static inline int buf_reserve(struct buffer *b, size_t more)
     return buf_grow(b, more);
 }
 
+/* memcpy of n bytes, short ones as two overlapping fixed-size moves (the
+ * compiler inlines those): a line is some twenty-five short pieces, and a
+ * call per piece was a sixth of its cost. */
+static inline void copy_bytes(char *o, const void *src, size_t n)
+{
+    const char *s = src;
+    if (n >= 8 && n <= 16) {
+        memcpy(o, s, 8);
+        memcpy(o + n - 8, s + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(o, s, 4);
+        memcpy(o + n - 4, s + n - 4, 4);
+    } else if (n > 16 && n <= 32) {
+        memcpy(o, s, 16);
+        memcpy(o + n - 16, s + n - 16, 16);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++) {
+            o[i] = s[i];
+        }
+    } else {
+        memcpy(o, s, n);
+    }
+}
+
 static inline void buf_put(struct buffer *b, const void *s, size_t n)
 {
     if (buf_reserve(b, n) == 0) {
-        memcpy(b->data + b->len, s, n);
+        copy_bytes(b->data + b->len, s, n);
         b->len += n;
     }
 }
@@ -308,7 +332,7 @@ static int put_string(struct buffer *b, const char *str, size_t n, int strict)
         }
         char *o = b->data + b->len;
         o[0] = '"';
-        memcpy(o + 1, s, n);
+        copy_bytes(o + 1, s, n);
         o[n + 1] = '"';
         b->len += n + 2;
         return 0;
@@ -325,7 +349,7 @@ static int put_string(struct buffer *b, const char *str, size_t n, int strict)
         char *o = b->data + b->len;
         while (i < slice_end) {
             size_t run = plain_run(s, i, slice_end);
-            memcpy(o, s + i, run - i);
+            copy_bytes(o, s + i, run - i);
             o += run - i;
             i = run;
             if (i == slice_end) {
