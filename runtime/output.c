@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "document.h"
+#include "json_bytes.h"
 
 #define OUTPUT_FLUSH_THRESHOLD ((size_t)64 * 1024)
 
@@ -222,60 +223,10 @@ static size_t utf8_sequence(const unsigned char *s, size_t n)
     return len;
 }
 
-/* Bytes that cannot go into a JSON string as they are: control
- * characters, '"' and '\\'; bytes >= 0x80 are checked as UTF-8. */
-static int needs_escape(unsigned char c)
-{
-    return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
-}
-
-#define BYTES_01 0x0101010101010101ull
-#define BYTES_80 0x8080808080808080ull
-
-/* The bytes of the 8 at s that needs_escape, each marked by its high bit
- * (SWAR: below 0x20, equal to '"' or '\\', or with its high bit set). A
- * borrow can only mark bytes after a marked one, so the lowest mark is
- * exact. */
-static uint64_t marks8(const unsigned char *s)
-{
-    uint64_t x;
-    memcpy(&x, s, sizeof(x));
-    uint64_t quote = x ^ (BYTES_01 * '"');
-    uint64_t backslash = x ^ (BYTES_01 * '\\');
-    return (((x - BYTES_01 * 0x20) & ~x) | ((quote - BYTES_01) & ~quote) |
-            ((backslash - BYTES_01) & ~backslash) | x) &
-           BYTES_80;
-}
-
-/* Whether none of the 32 bytes at s needs_escape: four words, one test
- * (long values are mostly plain, and this is most of their cost). */
-static int plain32(const unsigned char *s)
-{
-    return (marks8(s) | marks8(s + 8) | marks8(s + 16) | marks8(s + 24)) == 0;
-}
-
 /* Where the run of bytes that need no escape, from s[i], ends. */
 static size_t plain_run(const unsigned char *s, size_t i, size_t n)
 {
-    while (i + 32 <= n && plain32(s + i)) {
-        i += 32;
-    }
-    while (i + 8 <= n) {
-        uint64_t marks = marks8(s + i);
-        if (marks != 0) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            /* The first byte in memory is the lowest of the word. */
-            return i + (size_t)__builtin_ctzll(marks) / 8;
-#else
-            break;
-#endif
-        }
-        i += 8;
-    }
-    while (i < n && !needs_escape(s[i])) {
-        i++;
-    }
-    return i;
+    return (size_t)(connrt_json_plain_end(s + i, s + n) - s);
 }
 
 /* Writes the escape of ASCII byte c at o; returns its length. */
