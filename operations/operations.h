@@ -64,6 +64,8 @@ struct kafka_produce {
     uint64_t generation; /* of the current batch: tags each message's opaque */
     unsigned char *done; /* per input: has its result */
     int64_t *created;    /* per input: its message's create time (ms) */
+    long long clock_ms;  /* the wall clock, read once per few uses (produce_clock) */
+    unsigned clock_uses; /* uses left of clock_ms */
     size_t outstanding;  /* produced, no report yet */
     int warned_source_topic; /* see warn_source_topic */
     _Atomic long long delivered;      /* for metrics */
