@@ -1,7 +1,8 @@
 /*
  * consumer.c - what Consume and Listen share about a group member: the
  * timings the mock cluster needs, fetch sizes that fit max.request.size,
- * and the topic list of their `topic` property.
+ * the topic list of their `topic` property, and restarting a fetcher that
+ * stopped at a full queue.
  */
 #include <pthread.h>
 #include <stdio.h>
