@@ -226,9 +226,9 @@ void kafka_fetch_nudge_after(struct kafka_fetch_nudge *n, rd_kafka_queue_t *queu
         n->bytes += (long long)(msgs[i]->len + msgs[i]->key_len);
     }
     n->taken += (long long)count;
-    if (queue_above(n, len, KAFKA_NUDGE_FULL_PERCENT)) {
+    /* Before this batch was taken, the queue held it too. */
+    if (queue_above(n, len + (long long)count, KAFKA_NUDGE_FULL_PERCENT)) {
         n->full = 1;
-        return;
     }
     if (!n->full || !n->started || queue_above(n, len, KAFKA_NUDGE_BELOW_PERCENT)) {
         return;
