@@ -36,6 +36,11 @@
  * and a third of the page faults (its buffers are reused instead of new).
  */
 #define KAFKA_CONSUME_QUEUE_KBYTES "16384"
+/* Likewise the most one fetch brings (fetch.max.bytes; librdkafka's 50 MB):
+ * its answer comes on top of the prefetch, and with many partitions it was
+ * the part of peak memory that grew with them. Never below what one message
+ * of max.request.size needs (kafka_consumer_fetch_sizes). */
+#define KAFKA_CONSUME_FETCH_BYTES (16LL * 1024 * 1024)
 
 const char *const kafka_offset_resets[] = {"earliest", "latest", NULL};
 
@@ -108,6 +113,20 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
 }
 
+/* fetch.max.bytes unless the connection sets it: see KAFKA_CONSUME_FETCH_BYTES. */
+static int fetch_bytes_default(struct kafka_consume *c, rd_kafka_conf_t *conf, char *errstr,
+                               size_t errstr_size)
+{
+    long long bytes = kafka_consumer_fetch_need(c->max_request_size);
+    char text[32];
+
+    if (bytes < KAFKA_CONSUME_FETCH_BYTES) {
+        bytes = KAFKA_CONSUME_FETCH_BYTES;
+    }
+    snprintf(text, sizeof(text), "%lld", bytes);
+    return kafka_conf_default(c->conn, conf, "fetch.max.bytes", text, errstr, errstr_size);
+}
+
 static rd_kafka_conf_t *consumer_conf_new(struct kafka_consume *c, char *errstr,
                                           size_t errstr_size)
 {
@@ -128,6 +147,7 @@ static rd_kafka_conf_t *consumer_conf_new(struct kafka_consume *c, char *errstr,
                        errstr_size) != 0 ||
         kafka_conf_default(c->conn, conf, "queued.max.messages.kbytes",
                            KAFKA_CONSUME_QUEUE_KBYTES, errstr, errstr_size) != 0 ||
+        fetch_bytes_default(c, conf, errstr, errstr_size) != 0 ||
         kafka_consumer_fetch_sizes(conf, c->max_request_size, errstr, errstr_size) != 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
