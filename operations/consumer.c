@@ -41,16 +41,11 @@ int kafka_consumer_mock_tuning(struct kafka_connection *conn, rd_kafka_conf_t *c
                : 0;
 }
 
-long long kafka_consumer_fetch_need(long long max_request_size)
-{
-    return max_request_size + KAFKA_FETCH_MARGIN;
-}
-
 /* A message of max.request.size must fit in one Fetch response. */
 int kafka_consumer_fetch_sizes(rd_kafka_conf_t *conf, long long max_request_size, char *errstr,
                                size_t errstr_size)
 {
-    long long need = kafka_consumer_fetch_need(max_request_size);
+    long long need = max_request_size + KAFKA_FETCH_MARGIN;
 
     if (need <= 50000000) { /* below librdkafka's defaults */
         return 0;

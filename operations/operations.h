@@ -118,8 +118,6 @@ void kafka_consume_close(void *ctx);
  * consumer.c); nothing on a real cluster. Returns 0 or -1 with errstr. */
 int kafka_consumer_mock_tuning(struct kafka_connection *conn, rd_kafka_conf_t *conf,
                                char *errstr, size_t errstr_size);
-/* Bytes one Fetch response needs for a message of max_request_size. */
-long long kafka_consumer_fetch_need(long long max_request_size);
 /* Fetch sizes large enough for a message of max_request_size. */
 int kafka_consumer_fetch_sizes(rd_kafka_conf_t *conf, long long max_request_size, char *errstr,
                                size_t errstr_size);
