@@ -94,6 +94,10 @@ dataset_partitions() { # N SIZE
 measure() {
     local size=$1 test=$2 run=$3 n=$4 check=$5; shift 5
     local t0 t1 rc=0 why=""
+    # The previous run's output (up to a GiB) goes before the clock starts:
+    # truncating it in the next run would be timed as that run's work.
+    rm -f "$WORK/last.out"
+    if [ "$check" != - ]; then rm -f "$check"; fi
     t0=$(date +%s.%N)
     "$GNU_TIME" -f '%M %U %S' -o "$WORK/time.out" "$@" >"$WORK/last.out" 2>"$WORK/last.err" ||
         rc=$?

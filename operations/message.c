@@ -26,24 +26,35 @@ static char *bytes_to_string(const void *p, size_t len, char *buf, size_t bufsiz
     return s;
 }
 
-/* Decimal text of v in buf (at least 21 bytes); snprintf was a tenth of the
- * time of a produced or consumed message. Returns buf. */
+/* Decimal text of v in buf (at least 21 bytes), two digits a step: a
+ * consumed message has three numbers (snprintf was a tenth of its time).
+ * Returns buf. */
 static const char *decimal(char *buf, int64_t v)
 {
-    char tmp[20];
-    size_t n = 0, o = 0;
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    char tmp[24];
+    char *p = tmp + sizeof(tmp);
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
+
+    *--p = '\0';
+    while (u >= 100) {
+        p -= 2;
+        memcpy(p, pairs + (u % 100) * 2, 2);
+        u /= 100;
+    }
+    if (u >= 10) {
+        p -= 2;
+        memcpy(p, pairs + u * 2, 2);
+    } else {
+        *--p = (char)('0' + u);
+    }
     if (v < 0) {
-        buf[o++] = '-';
+        *--p = '-';
     }
-    while (n > 0) {
-        buf[o++] = tmp[--n];
-    }
-    buf[o] = '\0';
+    memcpy(buf, p, (size_t)(tmp + sizeof(tmp) - p));
     return buf;
 }
 

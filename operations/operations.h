@@ -64,6 +64,8 @@ struct kafka_produce {
     uint64_t generation; /* of the current batch: tags each message's opaque */
     unsigned char *done; /* per input: has its result */
     int64_t *created;    /* per input: its message's create time (ms) */
+    long long clock_ms;  /* the wall clock, read once per few uses (produce_clock) */
+    unsigned clock_uses; /* uses left of clock_ms */
     size_t outstanding;  /* produced, no report yet */
     int warned_source_topic; /* see warn_source_topic */
     _Atomic long long delivered;      /* for metrics */
@@ -124,6 +126,42 @@ int kafka_consumer_fetch_sizes(rd_kafka_conf_t *conf, long long max_request_size
  * the caller, or NULL with errstr. */
 rd_kafka_topic_partition_list_t *kafka_topics_parse(const char *value, char *errstr,
                                                     size_t errstr_size);
+
+/*
+ * Restarting a stalled fetcher. librdkafka 2.0 stops fetching once the
+ * consumer queue holds queued.min.messages or queued.max.messages.kbytes,
+ * and looks again only when its broker thread next wakes up, up to a
+ * second later: a consumer that drains a full queue then waits for
+ * nothing (measured: stalls of 0.5-1 s every second when reading faster
+ * than it can write). After each batch it takes, the consumer thread calls
+ * kafka_fetch_nudge_after; once the queue has been near a threshold and
+ * falls well below it, a thread of its own sends a watermark query for the
+ * batch's partitions, which wakes their leaders' broker threads. start and
+ * stop bracket the consumer's reading; without a thread (no resources)
+ * nothing is nudged.
+ */
+#define KAFKA_NUDGE_TARGETS 8
+struct kafka_nudge_target {
+    char topic[256];
+    int32_t partition;
+};
+struct kafka_fetch_nudge {
+    rd_kafka_t *rk;                    /* borrowed */
+    long long min_messages, max_bytes; /* the queue thresholds */
+    long long taken, bytes;            /* messages taken, for their mean size */
+    int full;                          /* the queue was near a threshold */
+    int started, quit;
+    pthread_t thread;
+    pthread_mutex_t lock; /* wanted, targets, quit, nudges */
+    pthread_cond_t cond;
+    size_t wanted;
+    struct kafka_nudge_target targets[KAFKA_NUDGE_TARGETS];
+    long long nudges;
+};
+void kafka_fetch_nudge_start(struct kafka_fetch_nudge *n, rd_kafka_t *rk);
+void kafka_fetch_nudge_after(struct kafka_fetch_nudge *n, rd_kafka_queue_t *queue,
+                             rd_kafka_message_t *const *msgs, size_t count);
+void kafka_fetch_nudge_stop(struct kafka_fetch_nudge *n);
 
 /* ------------------------------------------------------------------------ */
 /* Commit Offset                                                            */

@@ -34,6 +34,8 @@
 #define ERROR_PROPERTY "connrt.error"
 #define FILE_NAME_PROPERTY "file.name"
 #define REASON_SIZE 1024
+/* Emitted documents fetched ahead by take_emitted. */
+#define EMITTED_PREFETCH 8
 
 /* The history's values, so that an outcome is recorded as it is. */
 enum doc_outcome {
@@ -363,6 +365,12 @@ static void take_emitted(struct engine *e, const struct step_rt *st, connrt_batc
     for (size_t i = 0; i < n; i++) {
         const char *message;
         connrt_document_t *doc = connrt_batch_emitted_at(batch, i, &message);
+        /* A chunk is far larger than the caches: ask for the documents a
+         * few steps ahead so that their misses overlap (they were a tenth
+         * of the consuming thread's time). */
+        if (i + EMITTED_PREFETCH < n) {
+            __builtin_prefetch(connrt_batch_emitted_at(batch, i + EMITTED_PREFETCH, NULL), 1);
+        }
         size_t idx = add_slot(e, doc);
         if (idx == (size_t)-1) {
             e->entered++;

@@ -12,6 +12,8 @@
 
 #include <string.h>
 
+#include "json_bytes.h"
+
 #define SCAN_SURE 0
 #define SCAN_UNSURE 1
 /* jansson allows 2048 levels; deeper texts go to jansson. */
@@ -193,11 +195,8 @@ static int scan_string(struct scan *s, int is_key, const unsigned char **content
     const unsigned char *start = ++s->p;
     *escaped = 0;
     for (;;) {
-        /* Plain ASCII is nearly all of it: one compare chain per byte. */
-        while (s->p < s->end && *s->p >= 0x20 && *s->p < 0x80 && *s->p != '"' &&
-               *s->p != '\\') {
-            s->p++;
-        }
+        /* Plain ASCII is nearly all of it. */
+        s->p = connrt_json_plain_end(s->p, s->end);
         if (s->p >= s->end) {
             return -1;
         }
