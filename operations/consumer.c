@@ -210,7 +210,7 @@ static size_t nudge_targets(struct kafka_fetch_nudge *n, rd_kafka_message_t *con
             k++;
         }
         if (k == found) {
-            strcpy(n->targets[found].topic, topic);
+            snprintf(n->targets[found].topic, sizeof(n->targets[found].topic), "%s", topic);
             n->targets[found++].partition = msgs[i]->partition;
         }
     }
