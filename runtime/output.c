@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "document.h"
 #include "json_bytes.h"
@@ -524,6 +526,21 @@ static connrt_output_t *output_new(FILE *fp, int owns_fp, const char *name)
     return out;
 }
 
+/* An appended file whose last line was cut short (an older writer killed
+ * mid-line) gets a newline first, so the damage stays on that one line. */
+static int end_with_newline(FILE *fp)
+{
+    struct stat st;
+    char last;
+    if (fstat(fileno(fp), &st) != 0 || st.st_size == 0) {
+        return 0;
+    }
+    if (pread(fileno(fp), &last, 1, st.st_size - 1) != 1) {
+        return -1;
+    }
+    return last == '\n' || fwrite("\n", 1, 1, fp) == 1 ? 0 : -1;
+}
+
 static connrt_output_t *open_path(const char *path, const char *mode, char *errstr,
                                   size_t errstr_size)
 {
@@ -537,6 +554,14 @@ static connrt_output_t *open_path(const char *path, const char *mode, char *errs
     FILE *fp = fopen(path, mode);
     if (fp == NULL) {
         snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    /* Our buffer holds whole lines and goes out in one write(): a process
+     * killed at any moment leaves no half line for the next one to append to
+     * (stdio's own buffer would split lines at its block size). */
+    if (setvbuf(fp, NULL, _IONBF, 0) != 0 || end_with_newline(fp) != 0) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno ? errno : EIO));
+        fclose(fp);
         return NULL;
     }
     connrt_output_t *out = output_new(fp, 1, path);
@@ -554,7 +579,7 @@ connrt_output_t *connrt_output_open(const char *path, char *errstr, size_t errst
 
 connrt_output_t *connrt_output_open_append(const char *path, char *errstr, size_t errstr_size)
 {
-    return open_path(path, "ab", errstr, errstr_size);
+    return open_path(path, "a+b", errstr, errstr_size); /* + : to read its last byte */
 }
 
 connrt_output_t *connrt_output_open_stream(FILE *fp, const char *name)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runtime/arena.h"
 #include "runtime/document.h"
@@ -296,6 +297,38 @@ static void output_close__full_disk__reports_error(void **state)
     connrt_arena_destroy(a);
 }
 
+/* A listener killed mid-line left `{"value":"cu`; the restarted one appends. */
+static void output_open_append__file_ends_mid_line__new_lines_start_on_their_own(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/connrt-test-output-XXXXXX", errstr[256] = "", text[512] = "";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "{\"value\":\"cu", 12), 12);
+    close(fd);
+    connrt_output_t *out = connrt_output_open_append(path, errstr, sizeof(errstr));
+    assert_non_null(out);
+    connrt_arena_t *a = connrt_arena_new();
+    assert_int_equal(connrt_output_write(out, connrt_document_new(a, "x", 1), NULL, errstr,
+                                         sizeof(errstr)),
+                     0);
+    assert_int_equal(connrt_output_close(out, errstr, sizeof(errstr)), 0);
+    FILE *fp = fopen(path, "rb");
+    size_t n = fread(text, 1, sizeof(text) - 1, fp);
+    fclose(fp);
+    text[n] = '\0';
+    assert_memory_equal(text, "{\"value\":\"cu\n{\"value\":\"x\"", 22);
+    json_decref(parse_line(strchr(text, '\n') + 1));
+    /* A file that ends with a whole line gets nothing extra. */
+    out = connrt_output_open_append(path, errstr, sizeof(errstr));
+    assert_int_equal(connrt_output_close(out, errstr, sizeof(errstr)), 0);
+    fp = fopen(path, "rb");
+    assert_int_equal(fread(text, 1, sizeof(text) - 1, fp), n);
+    fclose(fp);
+    unlink(path);
+    connrt_arena_destroy(a);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -312,6 +345,7 @@ int main(void)
         T(output_write__many_documents__one_valid_line_each_in_order),
         cmocka_unit_test(output_open__unwritable_path__error_names_path),
         cmocka_unit_test(output_close__full_disk__reports_error),
+        cmocka_unit_test(output_open_append__file_ends_mid_line__new_lines_start_on_their_own),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
