@@ -47,7 +47,10 @@ static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, 
 
 /* The hosting handle: quiet (it has no bootstrap servers and would say so at
  * notice level) and able to receive requests as large as the largest
- * connector.kafka.max.request.size we allow, instead of the 100 MB default. */
+ * connector.kafka.max.request.size we allow, instead of the 100 MB default.
+ * Its settings are also the mock brokers' socket settings: TCP_NODELAY, as a
+ * Kafka broker sets it. Without it, responses to pipelined requests waited
+ * behind the client's delayed ACK: 40 ms stalls at the end of a batch. */
 static rd_kafka_t *embedded_handle_new(kafka_embedded_cluster_t *c, char *errstr,
                                        size_t errstr_size)
 {
@@ -56,7 +59,8 @@ static rd_kafka_t *embedded_handle_new(kafka_embedded_cluster_t *c, char *errstr
     rd_kafka_t *rk;
 
     if (conf_set(conf, "log_level", "4", errstr, errstr_size) != 0 ||
-        conf_set(conf, "receive.message.max.bytes", "1100000000", errstr, errstr_size) != 0) {
+        conf_set(conf, "receive.message.max.bytes", "1100000000", errstr, errstr_size) != 0 ||
+        conf_set(conf, "socket.nagle.disable", "true", errstr, errstr_size) != 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
