@@ -22,6 +22,8 @@ static const struct connrt_operation kafka_operations[] = {
         .execute = kafka_produce_execute,
         .close = kafka_produce_close,
         .metrics = kafka_produce_metrics,
+        .execute_begin = kafka_produce_execute_begin,
+        .execute_end = kafka_produce_execute_end,
     },
     {
         .type = "consume",

@@ -54,24 +54,24 @@ struct kafka_produce {
     size_t nheaders;
     struct kafka_topic_handle *topics; /* handles by name, for producev */
     size_t ntopics;
-    /* One execute at a time: the producer's delivery reports are served by
-     * whichever thread polls, so two batches cannot share it at once. */
+    /* One thread at a time in the producer: delivery reports are served
+     * by whichever thread polls, and they settle any batch in flight. */
     pthread_mutex_t lock;
     int lock_ready;
-    /* The batch being executed; delivery reports find their input here. */
-    connrt_batch_t *batch;
-    size_t batch_size;
-    uint64_t generation; /* of the current batch: tags each message's opaque */
-    unsigned char *done; /* per input: has its result */
-    int64_t *created;    /* per input: its message's create time (ms) */
+    /* Batches between execute_begin and execute_end (execute is both at
+     * once); delivery reports find their input here by generation. */
+    struct kafka_produce_run *runs;
+    uint64_t generation; /* of the latest batch: tags each message's opaque */
     long long clock_ms;  /* the wall clock, read once per few uses (produce_clock) */
     unsigned clock_uses; /* uses left of clock_ms */
-    size_t outstanding;  /* produced, no report yet */
     int warned_source_topic; /* see warn_source_topic */
+    /* Reports served since the metrics were last brought up to date
+     * (account_reports): one clock read per poll, not one per message. */
+    long long reports_unaccounted;
+    long long reports_created_sum;
     _Atomic long long delivered;      /* for metrics */
     _Atomic long long latency_ms_sum; /* created -> delivery report, summed */
     struct kafka_formats *formats;    /* owned; NULL: bytes as they are */
-    int login_refused; /* finish_batch: purged reports get no result */
 };
 
 extern const struct connrt_property_def kafka_produce_properties[];
@@ -79,6 +79,10 @@ int kafka_produce_open(void *ctx, const struct connrt_host *host, void *connecti
                        const connrt_settings_t *settings, const char *component_id,
                        char *errstr, size_t errstr_size);
 int kafka_produce_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size);
+int kafka_produce_execute_begin(void *ctx, connrt_batch_t *batch, char *errstr,
+                                size_t errstr_size);
+int kafka_produce_execute_end(void *ctx, connrt_batch_t *batch, char *errstr,
+                              size_t errstr_size);
 void kafka_produce_close(void *ctx);
 void kafka_produce_metrics(void *ctx,
                            void (*sample)(void *opaque, const char *name, const char *labels,

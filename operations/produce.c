@@ -65,10 +65,26 @@ const struct connrt_property_def kafka_produce_properties[] = {
 /* Results                                                                  */
 /* ------------------------------------------------------------------------ */
 
-static void fail_doc(struct kafka_produce *p, size_t i, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* One batch in flight, from execute_begin to execute_end. */
+struct kafka_produce_run {
+    struct kafka_produce_run *next;
+    connrt_batch_t *batch;
+    size_t size;
+    uint64_t generation;
+    unsigned char *done; /* per input: has its result */
+    int64_t *created;    /* per input: its message's create time (ms) */
+    size_t outstanding;  /* produced, no report yet */
+    long long deadline;  /* monotonic ms: the last report is due */
+    unsigned refusals;   /* login refusals when it began */
+    int login_refused;   /* purged reports get no result (finish_run) */
+    int track;           /* set the tracked properties of what is delivered */
+};
 
-static void fail_doc(struct kafka_produce *p, size_t i, const char *fmt, ...)
+static void fail_doc(const struct kafka_produce *p, const struct kafka_produce_run *run, size_t i,
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void fail_doc(const struct kafka_produce *p, const struct kafka_produce_run *run, size_t i,
+                     const char *fmt, ...)
 {
     /* No "document N" prefix: the runtime names the document (its run-wide
      * number and origin); a batch index would be wrong once input is chunked. */
@@ -78,30 +94,30 @@ static void fail_doc(struct kafka_produce *p, size_t i, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
-    p->log.host->batch_fail(p->batch, i, message);
+    p->log.host->batch_fail(run->batch, i, message);
 }
 
 /* Say in words why a message was not delivered. */
-static void fail_delivery(struct kafka_produce *p, size_t i, const char *topic,
-                          rd_kafka_resp_err_t err)
+static void fail_delivery(const struct kafka_produce *p, const struct kafka_produce_run *run,
+                          size_t i, const char *topic, rd_kafka_resp_err_t err)
 {
     switch (err) {
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
     case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
-        fail_doc(p, i, "unknown topic '%s'", topic);
+        fail_doc(p, run, i, "unknown topic '%s'", topic);
         break;
     case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
     case RD_KAFKA_RESP_ERR__TIMED_OUT:
     case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
     case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
-        fail_doc(p, i, "timed out: not delivered to topic '%s' within %lld ms", topic,
+        fail_doc(p, run, i, "timed out: not delivered to topic '%s' within %lld ms", topic,
                  p->message_timeout_ms);
         break;
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-        fail_doc(p, i, "too large for topic '%s': %s", topic, rd_kafka_err2str(err));
+        fail_doc(p, run, i, "too large for topic '%s': %s", topic, rd_kafka_err2str(err));
         break;
     default:
-        fail_doc(p, i, "not delivered to topic '%s': %s (%s)", topic, rd_kafka_err2str(err),
+        fail_doc(p, run, i, "not delivered to topic '%s': %s (%s)", topic, rd_kafka_err2str(err),
                  rd_kafka_err2name(err));
         break;
     }
@@ -128,8 +144,8 @@ static void produce_clock_reset(struct kafka_produce *p)
 /* The message's timestamp: the broker's when the topic keeps LogAppendTime,
  * else the create time. The mock cluster answers every Produce with
  * LogAppendTime 1234 (1970), so there the create time is the truth. */
-static int64_t result_timestamp(const struct kafka_produce *p, size_t i,
-                                const rd_kafka_message_t *m)
+static int64_t result_timestamp(const struct kafka_produce *p, const struct kafka_produce_run *run,
+                                size_t i, const rd_kafka_message_t *m)
 {
     rd_kafka_timestamp_type_t type;
     int64_t ts = rd_kafka_message_timestamp(m, &type);
@@ -137,56 +153,95 @@ static int64_t result_timestamp(const struct kafka_produce *p, size_t i,
     if (type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME && !p->mock) {
         return ts;
     }
-    return p->created[i];
+    return run->created[i];
 }
 
 /* A message's opaque: the batch generation in the high bits and the input
  * index in the low ones, so a late report of an earlier batch is recognised
- * and can never settle a document of the current one. */
+ * and can never settle a document of another one. */
 #define KAFKA_INDEX_BITS 40
 #define KAFKA_INDEX_MASK ((UINT64_C(1) << KAFKA_INDEX_BITS) - 1)
 
-static void *message_ticket(const struct kafka_produce *p, size_t i)
+static void *message_ticket(const struct kafka_produce_run *run, size_t i)
 {
-    return (void *)(uintptr_t)((p->generation << KAFKA_INDEX_BITS) | (uint64_t)i);
+    return (void *)(uintptr_t)((run->generation << KAFKA_INDEX_BITS) | (uint64_t)i);
 }
 
-/* Delivery report of one document, served by rd_kafka_poll/flush on the
- * thread running execute. */
+static struct kafka_produce_run *run_of_generation(const struct kafka_produce *p,
+                                                   uint64_t generation)
+{
+    for (struct kafka_produce_run *run = p->runs; run != NULL; run = run->next) {
+        if (run->generation == generation) {
+            return run;
+        }
+    }
+    return NULL;
+}
+
+/* The metrics of the reports served by the last poll: their latencies sum
+ * to count * now - sum(create times), so the clock is read once per poll. */
+static void account_reports(struct kafka_produce *p)
+{
+    if (p->reports_unaccounted == 0) {
+        return;
+    }
+    long long now = kafka_wall_ms();
+    atomic_fetch_add(&p->delivered, p->reports_unaccounted);
+    atomic_fetch_add(&p->latency_ms_sum,
+                     p->reports_unaccounted * now - p->reports_created_sum);
+    p->reports_unaccounted = 0;
+    p->reports_created_sum = 0;
+}
+
+/* Serve delivery reports (of every batch in flight) for up to timeout_ms;
+ * `flush` also sends what lingers at once. The lock is held. */
+static void serve_reports(struct kafka_produce *p, int timeout_ms, int flush)
+{
+    if (flush) {
+        rd_kafka_flush(p->rk, timeout_ms);
+    } else {
+        rd_kafka_poll(p->rk, timeout_ms);
+    }
+    account_reports(p);
+}
+
+/* Delivery report of one document, served by serve_reports on a thread
+ * holding the operation's lock. */
 static void delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     struct kafka_produce *p = opaque;
     uint64_t ticket = (uint64_t)(uintptr_t)m->_private;
     size_t i = (size_t)(ticket & KAFKA_INDEX_MASK);
     const struct connrt_host *host = p->log.host;
+    struct kafka_produce_run *run = run_of_generation(p, ticket >> KAFKA_INDEX_BITS);
     connrt_document_t *doc;
 
     (void)rk;
-    /* A report of an earlier batch (purged late) has no document to go to. */
-    if (p->batch == NULL || (ticket >> KAFKA_INDEX_BITS) != p->generation ||
-        i >= p->batch_size || p->done[i]) {
+    /* A report of a batch that ended (purged late) has no document to go to. */
+    if (run == NULL || i >= run->size || run->done[i]) {
         return;
     }
-    p->done[i] = 1;
-    p->outstanding--;
-    if (p->login_refused && (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
-                             m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)) {
-        return; /* no result: the operation fails (finish_batch) */
+    run->done[i] = 1;
+    run->outstanding--;
+    if (run->login_refused && (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+                               m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)) {
+        return; /* no result: the operation fails (finish_run) */
     }
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fail_delivery(p, i, rd_kafka_topic_name(m->rkt), m->err);
+        fail_delivery(p, run, i, rd_kafka_topic_name(m->rkt), m->err);
         return;
     }
-    doc = host->batch_input(p->batch, i);
-    if (kafka_message_track(host, doc, m, 0, result_timestamp(p, i, m)) != 0) {
-        fail_doc(p, i, "delivered to topic '%s' partition %d offset %lld, but out of memory "
-                 "recording it", rd_kafka_topic_name(m->rkt), (int)m->partition,
+    doc = host->batch_input(run->batch, i);
+    if (run->track &&
+        kafka_message_track(host, doc, m, 0, result_timestamp(p, run, i, m)) != 0) {
+        fail_doc(p, run, i, "delivered to topic '%s' partition %d offset %lld, but out of "
+                 "memory recording it", rd_kafka_topic_name(m->rkt), (int)m->partition,
                  (long long)m->offset);
         return;
     }
-    host->batch_succeed(p->batch, i);
-    atomic_fetch_add(&p->delivered, 1);
-    atomic_fetch_add(&p->latency_ms_sum, kafka_wall_ms() - p->created[i]);
+    host->batch_succeed(run->batch, i);
+    p->reports_unaccounted++;
+    p->reports_created_sum += run->created[i];
 }
 
 /* ------------------------------------------------------------------------ */
@@ -277,9 +332,10 @@ static rd_kafka_headers_t *message_headers(const struct kafka_produce *p,
  * queue is full, until `deadline`. The payload is not copied: it lives in
  * the execution arena, which outlives this call and its flush, or it was
  * encoded (value_owned) and librdkafka frees it once queued. */
-static rd_kafka_resp_err_t produce_message(struct kafka_produce *p, size_t i, const char *topic,
-                                           const struct kafka_encoded *m,
-                                           rd_kafka_headers_t *hdrs, long long deadline)
+static rd_kafka_resp_err_t produce_message(struct kafka_produce *p,
+                                           const struct kafka_produce_run *run, size_t i,
+                                           const char *topic, const struct kafka_encoded *m,
+                                           rd_kafka_headers_t *hdrs)
 {
     rd_kafka_topic_t *rkt = topic_handle(p, topic);
     rd_kafka_resp_err_t err;
@@ -290,20 +346,20 @@ static rd_kafka_resp_err_t produce_message(struct kafka_produce *p, size_t i, co
                 p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_VALUE((void *)m->value, m->value_len),
                 RD_KAFKA_V_MSGFLAGS(m->value_owned ? RD_KAFKA_MSG_F_FREE : 0),
                 RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_HEADERS(hdrs),
-                RD_KAFKA_V_TIMESTAMP(p->created[i]), RD_KAFKA_V_OPAQUE(message_ticket(p, i)),
+                RD_KAFKA_V_TIMESTAMP(run->created[i]), RD_KAFKA_V_OPAQUE(message_ticket(run, i)),
                 RD_KAFKA_V_END);
         } else {
             err = rd_kafka_producev(
                 p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE((void *)m->value, m->value_len),
                 RD_KAFKA_V_MSGFLAGS(m->value_owned ? RD_KAFKA_MSG_F_FREE : 0),
                 RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_HEADERS(hdrs),
-                RD_KAFKA_V_TIMESTAMP(p->created[i]), RD_KAFKA_V_OPAQUE(message_ticket(p, i)),
+                RD_KAFKA_V_TIMESTAMP(run->created[i]), RD_KAFKA_V_OPAQUE(message_ticket(run, i)),
                 RD_KAFKA_V_END);
         }
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || kafka_monotonic_ms() >= deadline) {
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || kafka_monotonic_ms() >= run->deadline) {
             return err;
         }
-        rd_kafka_poll(p->rk, 10);
+        serve_reports(p, 10, 0);
         produce_clock_reset(p);
     }
 }
@@ -328,10 +384,10 @@ static void warn_source_topic(struct kafka_produce *p, const connrt_document_t *
                      source, KAFKA_DOC_TOPIC, topic, p->topic, topic, p->topic, KAFKA_DOC_TOPIC);
 }
 
-static void produce_document(struct kafka_produce *p, size_t i, long long deadline)
+static void produce_document(struct kafka_produce *p, struct kafka_produce_run *run, size_t i)
 {
     const struct connrt_host *host = p->log.host;
-    connrt_document_t *doc = host->batch_input(p->batch, i);
+    connrt_document_t *doc = host->batch_input(run->batch, i);
     const char *topic = host->doc_get_property(doc, KAFKA_DOC_TOPIC);
     rd_kafka_headers_t *hdrs;
     rd_kafka_resp_err_t err;
@@ -344,82 +400,106 @@ static void produce_document(struct kafka_produce *p, size_t i, long long deadli
         warn_source_topic(p, doc, topic);
     }
     if (topic == NULL || *topic == '\0') {
-        fail_doc(p, i, "no topic: set the operation's topic or the document property %s",
+        fail_doc(p, run, i, "no topic: set the operation's topic or the document property %s",
                  KAFKA_DOC_TOPIC);
         return;
     }
     if (kafka_formats_encode(p->formats, host, doc, topic, &m, why, sizeof(why)) != 0) {
-        fail_doc(p, i, "%s", why);
+        fail_doc(p, run, i, "%s", why);
         return;
     }
     if ((long long)(m.value_len + m.key_len) > p->max_request_size) {
-        fail_doc(p, i, "%zu bytes exceed connector.kafka.max.request.size (%lld)",
+        fail_doc(p, run, i, "%zu bytes exceed connector.kafka.max.request.size (%lld)",
                  m.value_len + m.key_len, p->max_request_size);
         kafka_encoded_release(&m);
         return;
     }
     hdrs = message_headers(p, doc);
-    p->created[i] = produce_clock(p);
-    p->done[i] = 0;
-    p->outstanding++;
-    err = produce_message(p, i, topic, &m, hdrs, deadline);
+    run->created[i] = produce_clock(p);
+    run->done[i] = 0;
+    run->outstanding++;
+    err = produce_message(p, run, i, topic, &m, hdrs);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         m.value_owned = NULL; /* librdkafka's now; it copied the key */
     }
     kafka_encoded_release(&m);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         /* Not queued: no report will come, and the headers are still ours. */
-        p->outstanding--;
-        p->done[i] = 1;
+        run->outstanding--;
+        run->done[i] = 1;
         if (hdrs != NULL) {
             rd_kafka_headers_destroy(hdrs);
         }
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            fail_doc(p, i, "timed out: the producer queue stayed full for %lld ms",
+            fail_doc(p, run, i, "timed out: the producer queue stayed full for %lld ms",
                      p->message_timeout_ms);
         } else {
-            fail_delivery(p, i, topic, err);
+            fail_delivery(p, run, i, topic, err);
         }
     }
 }
 
+/* Nothing is in flight for the other batches: then waiting may send what
+ * lingers at once (rd_kafka_flush), as no other batch will fill it. */
+static int run_alone(const struct kafka_produce *p, const struct kafka_produce_run *run)
+{
+    return p->runs == run && run->next == NULL;
+}
+
+/* The login failed: nothing can be delivered. Every batch in flight is
+ * purged and its purged reports get no result. */
+static void purge_all(struct kafka_produce *p, int login_refused)
+{
+    long long drain_until = kafka_monotonic_ms() + KAFKA_PURGE_DRAIN_MS;
+    size_t outstanding = 0;
+
+    for (struct kafka_produce_run *run = p->runs; run != NULL; run = run->next) {
+        run->login_refused |= login_refused;
+    }
+    rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    do {
+        serve_reports(p, 50, 0);
+        outstanding = 0;
+        for (struct kafka_produce_run *run = p->runs; run != NULL; run = run->next) {
+            outstanding += run->outstanding;
+        }
+    } while (outstanding > 0 && kafka_monotonic_ms() < drain_until);
+}
+
 /*
- * Wait for every report until `deadline`; then purge what is left so that
- * no late report can reach a later batch, and fail what still has none.
- * When the login fails meanwhile (the client's error callback
- * counts it past `refusals`), nothing can be delivered: the rest is purged
- * at once and left without a result, and -1 makes the operation fail with
- * the reason, as a Java producer fails its sends on an authentication
- * error instead of letting them time out.
+ * Wait for every report of `run` until its deadline; then purge what is
+ * left (of every batch in flight: they share the producer's queues) so
+ * that no late report can reach a later batch, and fail what still has
+ * none. When the login fails meanwhile (the client's error callback counts
+ * it past run->refusals), nothing can be delivered: the rest is purged at
+ * once and left without a result, and -1 makes the operation fail with the
+ * reason, as a Java producer fails its sends on an authentication error
+ * instead of letting them time out.
  */
-static int finish_batch(struct kafka_produce *p, long long deadline, unsigned refusals,
-                        char *errstr, size_t errstr_size)
+static int finish_run(struct kafka_produce *p, struct kafka_produce_run *run, char *errstr,
+                      size_t errstr_size)
 {
     long long left;
 
-    while (p->outstanding > 0 && p->log.login_refusals == refusals &&
-           (left = deadline - kafka_monotonic_ms()) > 0) {
-        rd_kafka_flush(p->rk, left < KAFKA_FLUSH_SLICE_MS ? (int)left : KAFKA_FLUSH_SLICE_MS);
+    while (run->outstanding > 0 && !run->login_refused &&
+           p->log.login_refusals == run->refusals &&
+           (left = run->deadline - kafka_monotonic_ms()) > 0) {
+        serve_reports(p, left < KAFKA_FLUSH_SLICE_MS ? (int)left : KAFKA_FLUSH_SLICE_MS,
+                      run_alone(p, run));
     }
-    p->login_refused = p->outstanding > 0 && p->log.login_refusals != refusals;
-    if (p->outstanding > 0) {
-        long long drain_until = kafka_monotonic_ms() + KAFKA_PURGE_DRAIN_MS;
-        rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        while (p->outstanding > 0 && kafka_monotonic_ms() < drain_until) {
-            rd_kafka_poll(p->rk, 50);
-        }
+    if (run->outstanding > 0) {
+        purge_all(p, p->log.login_refusals != run->refusals);
     }
-    for (size_t i = 0; i < p->batch_size; i++) {
-        if (!p->done[i]) {
-            p->done[i] = 1;
-            if (!p->login_refused) {
-                fail_doc(p, i, "timed out: no delivery report within %lld ms",
+    for (size_t i = 0; i < run->size; i++) {
+        if (!run->done[i]) {
+            run->done[i] = 1;
+            if (!run->login_refused) {
+                fail_doc(p, run, i, "timed out: no delivery report within %lld ms",
                          p->message_timeout_ms + KAFKA_FLUSH_MARGIN_MS);
             }
         }
     }
-    if (p->login_refused) {
-        p->login_refused = 0;
+    if (run->login_refused) {
         snprintf(errstr, errstr_size, "the login failed: %s", p->log.login_reason);
         return -1;
     }
@@ -600,8 +680,145 @@ int kafka_produce_open(void *ctx, const struct connrt_host *host, void *connecti
     return 0;
 }
 
-static int produce_batch(struct kafka_produce *p, connrt_batch_t *batch, char *errstr,
-                         size_t errstr_size);
+static void run_free(struct kafka_produce_run *run)
+{
+    if (run != NULL) {
+        free(run->done);
+        free(run->created);
+        free(run);
+    }
+}
+
+/* A new batch in flight, linked into p->runs; NULL on no memory. */
+static struct kafka_produce_run *run_new(struct kafka_produce *p, connrt_batch_t *batch, size_t n)
+{
+    const struct connrt_host *host = p->log.host;
+    struct kafka_produce_run *run = calloc(1, sizeof(*run));
+
+    if (run == NULL) {
+        return NULL;
+    }
+    run->done = malloc(n > 0 ? n : 1);
+    run->created = calloc(n > 0 ? n : 1, sizeof(*run->created));
+    if (run->done == NULL || run->created == NULL) {
+        run_free(run);
+        return NULL;
+    }
+    memset(run->done, 1, n); /* until queued */
+    run->batch = batch;
+    run->size = n;
+    /* 24 bits of generation: wraps after 16 M batches, far beyond any late report. */
+    p->generation = (p->generation + 1) & 0xffffffu;
+    run->generation = p->generation;
+    run->deadline = kafka_monotonic_ms() + p->message_timeout_ms + KAFKA_FLUSH_MARGIN_MS;
+    run->refusals = p->log.login_refusals;
+    /* An older host has no batch_wants_tracked: track. */
+    run->track = CONNRT_ABI_MINOR(host->abi_version) < 5 || host->batch_wants_tracked == NULL ||
+                 host->batch_wants_tracked(batch);
+    run->next = p->runs;
+    p->runs = run;
+    return run;
+}
+
+static void run_unlink(struct kafka_produce *p, struct kafka_produce_run *run)
+{
+    for (struct kafka_produce_run **at = &p->runs; *at != NULL; at = &(*at)->next) {
+        if (*at == run) {
+            *at = run->next;
+            return;
+        }
+    }
+}
+
+/* A fatal error (idempotence broken) leaves the producer unusable; a failed
+ * rebuild leaves none at all. A new one is made only between batches: the
+ * old one's messages still in flight belong to a batch not ended yet. */
+static int producer_usable(struct kafka_produce *p, char *errstr, size_t errstr_size)
+{
+    char why[512];
+
+    if (p->rk != NULL && rd_kafka_fatal_error(p->rk, why, sizeof(why)) ==
+                             RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return 0;
+    }
+    if (p->runs != NULL) {
+        snprintf(errstr, errstr_size, "the producer had a fatal error (%s); a new one is made "
+                 "once the batch in flight has ended", p->rk != NULL ? why : "none left");
+        return -1;
+    }
+    p->log.host->log(CONNRT_LOG_WARNING, p->component_id,
+                     "producer had a fatal error; starting a new one");
+    producer_destroy(p);
+    return producer_new(p, errstr, errstr_size);
+}
+
+/* Queue every input of `batch`; its reports settle it in finish_run. */
+static int begin_locked(struct kafka_produce *p, connrt_batch_t *batch, char *errstr,
+                        size_t errstr_size)
+{
+    size_t n = p->log.host->batch_count(batch);
+    struct kafka_produce_run *run;
+
+    if (producer_usable(p, errstr, errstr_size) != 0) {
+        return -1;
+    }
+    run = run_new(p, batch, n);
+    if (run == NULL) {
+        snprintf(errstr, errstr_size, "out of memory for %zu documents", n);
+        return -1;
+    }
+    produce_clock_reset(p);
+    for (size_t i = 0; i < n; i++) {
+        produce_document(p, run, i);
+        if (i % KAFKA_POLL_EVERY == KAFKA_POLL_EVERY - 1) {
+            serve_reports(p, 0, 0);
+        }
+    }
+    return 0;
+}
+
+static int end_locked(struct kafka_produce *p, connrt_batch_t *batch, char *errstr,
+                      size_t errstr_size)
+{
+    struct kafka_produce_run *run = p->runs;
+    int rc;
+
+    while (run != NULL && run->batch != batch) {
+        run = run->next;
+    }
+    if (run == NULL) {
+        snprintf(errstr, errstr_size, "internal error: the batch was not begun");
+        return -1;
+    }
+    rc = finish_run(p, run, errstr, errstr_size);
+    run_unlink(p, run);
+    run_free(run);
+    return rc;
+}
+
+int kafka_produce_execute_begin(void *ctx, connrt_batch_t *batch, char *errstr,
+                                size_t errstr_size)
+{
+    struct kafka_produce *p = ctx;
+    int rc;
+
+    pthread_mutex_lock(&p->lock);
+    rc = begin_locked(p, batch, errstr, errstr_size);
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+int kafka_produce_execute_end(void *ctx, connrt_batch_t *batch, char *errstr,
+                              size_t errstr_size)
+{
+    struct kafka_produce *p = ctx;
+    int rc;
+
+    pthread_mutex_lock(&p->lock);
+    rc = end_locked(p, batch, errstr, errstr_size);
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
 
 int kafka_produce_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size)
 {
@@ -612,62 +829,11 @@ int kafka_produce_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t
         return 0;
     }
     pthread_mutex_lock(&p->lock);
-    rc = produce_batch(p, batch, errstr, errstr_size);
+    rc = begin_locked(p, batch, errstr, errstr_size);
+    if (rc == 0) {
+        rc = end_locked(p, batch, errstr, errstr_size);
+    }
     pthread_mutex_unlock(&p->lock);
-    return rc;
-}
-
-static int produce_batch(struct kafka_produce *p, connrt_batch_t *batch, char *errstr,
-                         size_t errstr_size)
-{
-    const struct connrt_host *host = p->log.host;
-    size_t n = host->batch_count(batch);
-    long long deadline;
-    unsigned refusals;
-    int rc;
-
-    /* A fatal error (idempotence broken) leaves the producer unusable; a
-     * failed rebuild leaves none at all. */
-    if (p->rk == NULL || rd_kafka_fatal_error(p->rk, NULL, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        host->log(CONNRT_LOG_WARNING, p->component_id,
-                  "producer had a fatal error; starting a new one");
-        producer_destroy(p);
-        if (producer_new(p, errstr, errstr_size) != 0) {
-            return -1;
-        }
-    }
-    p->done = calloc(n, 1);
-    p->created = calloc(n, sizeof(*p->created));
-    if (p->done == NULL || p->created == NULL) {
-        free(p->done);
-        free(p->created);
-        p->done = NULL;
-        p->created = NULL;
-        snprintf(errstr, errstr_size, "out of memory for %zu documents", n);
-        return -1;
-    }
-    p->batch = batch;
-    p->batch_size = n;
-    /* 24 bits of generation: wraps after 16 M batches, far beyond any late report. */
-    p->generation = (p->generation + 1) & 0xffffffu;
-    p->outstanding = 0;
-    produce_clock_reset(p);
-    deadline = kafka_monotonic_ms() + p->message_timeout_ms + KAFKA_FLUSH_MARGIN_MS;
-    refusals = p->log.login_refusals;
-    for (size_t i = 0; i < n; i++) {
-        p->done[i] = 1; /* until queued */
-        produce_document(p, i, deadline);
-        if (i % KAFKA_POLL_EVERY == KAFKA_POLL_EVERY - 1) {
-            rd_kafka_poll(p->rk, 0);
-        }
-    }
-    rc = finish_batch(p, deadline, refusals, errstr, errstr_size);
-    p->batch = NULL;
-    p->batch_size = 0;
-    free(p->done);
-    free(p->created);
-    p->done = NULL;
-    p->created = NULL;
     return rc;
 }
 
@@ -675,7 +841,13 @@ void kafka_produce_close(void *ctx)
 {
     struct kafka_produce *p = ctx;
 
-    /* Nothing is queued outside execute, which always flushes or purges. */
+    /* Nothing is queued once every begun batch has ended (flushed or
+     * purged); a batch the runtime never ended is dropped with the producer. */
+    while (p->runs != NULL) {
+        struct kafka_produce_run *run = p->runs;
+        p->runs = run->next;
+        run_free(run);
+    }
     producer_destroy(p);
     kafka_formats_destroy(p->formats);
     p->formats = NULL;

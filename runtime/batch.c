@@ -33,6 +33,7 @@ struct connrt_batch {
     void *hook_opaque;
     size_t hook_limit, hook_max_bytes;
     int hook_stopped; /* the hook reported that the process stopped */
+    int tracked_unread; /* host->batch_wants_tracked answers 0 */
 };
 
 connrt_batch_t *connrt_batch_new(connrt_arena_t *arena)
@@ -201,4 +202,15 @@ void connrt_batch_clear(connrt_batch_t *batch)
 {
     batch->ninputs = 0;
     batch->nemitted = 0;
+    batch->tracked_unread = 0;
+}
+
+void connrt_batch_set_tracked_unread(connrt_batch_t *batch, int unread)
+{
+    batch->tracked_unread = unread;
+}
+
+int connrt_batch_wants_tracked(const connrt_batch_t *batch)
+{
+    return !batch->tracked_unread;
 }

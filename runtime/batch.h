@@ -66,7 +66,13 @@ void connrt_batch_set_emit_hook(connrt_batch_t *batch, size_t limit, size_t max_
 int connrt_batch_flush(connrt_batch_t *batch);
 
 /* Forget all inputs, results and emitted documents (keeps the vectors'
- * memory) so the batch can be reused for the next call. */
+ * memory) so the batch can be reused for the next call; the tracked
+ * properties are wanted again. */
 void connrt_batch_clear(connrt_batch_t *batch);
+
+/* `unread` 1: nothing will read the tracked properties of the batch's
+ * successful inputs (host->batch_wants_tracked then answers 0). */
+void connrt_batch_set_tracked_unread(connrt_batch_t *batch, int unread);
+int connrt_batch_wants_tracked(const connrt_batch_t *batch);
 
 #endif

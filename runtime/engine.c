@@ -25,6 +25,7 @@
 #include "json_pointer.h"
 #include "json_scan.h"
 #include "output.h"
+#include "plugin_loader.h"
 #include "recorder.h"
 
 #define CHUNK_PROPERTY "execution.max.documents.in.flight"
@@ -81,6 +82,7 @@ struct engine {
     size_t nslots, slots_cap;
     struct index_list live, next, errors;
     size_t chunk_documents;
+    size_t chunk_bytes; /* a chunk also ends when its arena holds this much */
     size_t next_seq;
     size_t entered; /* documents that entered, checked against outcomes */
     size_t not_processed; /* emitted after a failure stopped the process */
@@ -88,6 +90,10 @@ struct engine {
     int stopped; /* read no further input: an operation, the input or output failed */
     int failed;  /* exit status 3 */
     connrt_recorder_t *recorder; /* history and log of the execution; NULL: none */
+    /* The current chunk's last step, begun (execute_begin) and not ended. */
+    int begun;
+    int begin_rc;
+    char begin_err[REASON_SIZE];
     /* Background chunks of a start operation (see chunk_worker). */
     connrt_arena_t *spare;
     pthread_t worker;
@@ -422,23 +428,53 @@ static size_t take_results(struct engine *e, const struct step_rt *st, struct in
     return missing;
 }
 
-static void step_connector(struct engine *e, const struct step_rt *st, struct index_list *list,
-                           int in_error_branch)
+/* Nothing reads the tracked properties a step sets on its successful
+ * documents when they end there (last step of its branch) and the history
+ * keeps no row for them. */
+static int tracked_unread(const struct engine *e, const struct step_rt *st, int in_error_branch)
 {
-    char errstr[REASON_SIZE] = "";
-    char what[2 * REASON_SIZE];
+    const struct step_rt *last = in_error_branch ? &e->error_steps[e->nerror - 1]
+                                                 : &e->main_steps[e->nmain - 1];
+    return st == last && !connrt_recorder_keeps_successes(e->recorder);
+}
+
+/* Run the step's operation on `list` (split: only begin it); its outcome
+ * waits in e->begin_rc and e->begin_err for connector_finish. */
+static void connector_start(struct engine *e, const struct step_rt *st,
+                            const struct index_list *list, int in_error_branch, int split)
+{
+    e->begin_err[0] = '\0';
+    e->begun = 0;
     connrt_batch_clear(e->batch);
+    connrt_batch_set_tracked_unread(e->batch, tracked_unread(e, st, in_error_branch));
     int rc = 0;
     for (size_t i = 0; i < list->count && rc == 0; i++) {
         rc = connrt_batch_add_input(e->batch, e->slots[list->items[i]].doc);
     }
     if (rc != 0) {
-        snprintf(errstr, sizeof(errstr), "out of memory building the batch");
+        snprintf(e->begin_err, sizeof(e->begin_err), "out of memory building the batch");
     } else if (list->count > 0 || st->def->kind == CONNRT_STEP_START) {
-        rc = st->op->op->execute(st->op->ctx, e->batch, errstr, sizeof(errstr));
-        if (rc != 0 && errstr[0] == '\0') {
-            snprintf(errstr, sizeof(errstr), "no reason given");
-        }
+        const struct connrt_operation *op = st->op->op;
+        rc = split ? op->execute_begin(st->op->ctx, e->batch, e->begin_err, sizeof(e->begin_err))
+                   : op->execute(st->op->ctx, e->batch, e->begin_err, sizeof(e->begin_err));
+        e->begun = split && rc == 0;
+    }
+    e->begin_rc = rc;
+}
+
+/* The step's results: successes flow on in `list`, the rest is routed. */
+static void connector_finish(struct engine *e, const struct step_rt *st, struct index_list *list,
+                             int in_error_branch)
+{
+    char what[2 * REASON_SIZE];
+    int rc = e->begin_rc;
+    if (e->begun) {
+        rc = st->op->op->execute_end(st->op->ctx, e->batch, e->begin_err,
+                                     sizeof(e->begin_err));
+        e->begun = 0;
+    }
+    if (rc != 0 && e->begin_err[0] == '\0') {
+        snprintf(e->begin_err, sizeof(e->begin_err), "no reason given");
     }
     e->next.count = 0;
     size_t unheld;
@@ -451,7 +487,7 @@ static void step_connector(struct engine *e, const struct step_rt *st, struct in
     }
     if (rc != 0) {
         snprintf(what, sizeof(what), "operation '%s' failed: %s (%zu of %zu documents without a "
-                 "result)", st->name, errstr, missing, list->count);
+                 "result)", st->name, e->begin_err, missing, list->count);
         fail_operation(e, what);
     } else if (missing > 0) {
         snprintf(what, sizeof(what), "operation '%s' failed: it returned without a result for "
@@ -459,6 +495,13 @@ static void step_connector(struct engine *e, const struct step_rt *st, struct in
         fail_operation(e, what);
     }
     list_swap(list, &e->next);
+}
+
+static void step_connector(struct engine *e, const struct step_rt *st, struct index_list *list,
+                           int in_error_branch)
+{
+    connector_start(e, st, list, in_error_branch, 0);
+    connector_finish(e, st, list, in_error_branch);
 }
 
 /* ------------------------------------------------------------------- output */
@@ -605,10 +648,10 @@ static void count_outcomes(struct engine *e)
     connrt_recorder_chunk_end(e->recorder);
 }
 
-static void process_chunk(struct engine *e)
+/* The chunk has been through the main steps: route its errors, record it. */
+static void finish_chunk(struct engine *e)
 {
     char errstr[REASON_SIZE];
-    run_steps(e, e->main_steps + 1, e->nmain - 1, &e->live, 0);
     for (size_t i = 0; i < e->live.count; i++) {
         e->slots[e->live.items[i]].outcome = OUTCOME_SUCCESS;
     }
@@ -618,6 +661,12 @@ static void process_chunk(struct engine *e)
         output_failed(e, errstr);
     }
     count_outcomes(e);
+}
+
+static void process_chunk(struct engine *e)
+{
+    run_steps(e, e->main_steps + 1, e->nmain - 1, &e->live, 0);
+    finish_chunk(e);
 }
 
 static void chunk_reset(struct engine *e)
@@ -634,7 +683,7 @@ static size_t read_chunk(struct engine *e)
 {
     char errstr[REASON_SIZE];
     chunk_reset(e);
-    while (e->nslots < e->chunk_documents && connrt_arena_used(e->arena) < CHUNK_MAX_BYTES) {
+    while (e->nslots < e->chunk_documents && connrt_arena_used(e->arena) < e->chunk_bytes) {
         connrt_document_t *doc;
         const char *error;
         int rc = connrt_input_next(e->input, e->arena, &doc, &error, errstr, sizeof(errstr));
@@ -691,10 +740,134 @@ static void drain_input(struct engine *e)
     }
 }
 
+/* --------------------------------------------------------- pipelined input */
+
+/*
+ * When the last main step's operation runs in two halves (a Produce), a
+ * chunk's last step is begun and the next chunk is read and taken through
+ * the steps before it while the first one's deliveries complete: the
+ * producer is never idle waiting for a chunk's last reports. Two chunks
+ * are alive at once, each half the size, so that the container's in-flight
+ * limit still bounds the documents in memory. The chunk not being worked
+ * on is parked here; chunk_swap exchanges it with the engine's.
+ */
+struct parked_chunk {
+    connrt_arena_t *arena;
+    connrt_batch_t *batch;
+    struct slot *slots;
+    size_t nslots, slots_cap;
+    struct index_list live, next, errors;
+    int begun;
+    int begin_rc;
+    char begin_err[REASON_SIZE];
+};
+
+#define SWAP_FIELD(a, b, type) \
+    do {                       \
+        type tmp_ = (a);       \
+        (a) = (b);             \
+        (b) = tmp_;            \
+    } while (0)
+
+static void chunk_swap(struct engine *e, struct parked_chunk *c)
+{
+    struct parked_chunk mine = {e->arena, e->batch, e->slots, e->nslots, e->slots_cap,
+                                e->live, e->next, e->errors, e->begun, e->begin_rc, ""};
+    memcpy(mine.begin_err, e->begin_err, sizeof(mine.begin_err));
+    e->arena = c->arena;
+    e->batch = c->batch;
+    e->slots = c->slots;
+    e->nslots = c->nslots;
+    e->slots_cap = c->slots_cap;
+    e->live = c->live;
+    e->next = c->next;
+    e->errors = c->errors;
+    e->begun = c->begun;
+    e->begin_rc = c->begin_rc;
+    memcpy(e->begin_err, c->begin_err, sizeof(e->begin_err));
+    *c = mine;
+}
+
+static void parked_free(struct parked_chunk *c)
+{
+    connrt_batch_destroy(c->batch);
+    connrt_arena_destroy(c->arena);
+    free(c->slots);
+    free(c->live.items);
+    free(c->next.items);
+    free(c->errors.items);
+}
+
+/* The last main step runs in halves: a connector step whose operation
+ * has both, with no <output/> in the main steps (its lines would come out
+ * of order) and more than the start step. */
+static int can_pipeline(const struct engine *e)
+{
+    const struct step_rt *last = &e->main_steps[e->nmain - 1];
+    return e->nmain >= 2 && !e->main_has_output && last->def->kind == CONNRT_STEP_CONNECTOR &&
+           last->op != NULL && connrt_operation_split(last->op->connector, last->op->op);
+}
+
+/* The steps of the current chunk up to its last one, which is begun. */
+static void begin_chunk(struct engine *e)
+{
+    const struct step_rt *last = &e->main_steps[e->nmain - 1];
+    run_steps(e, e->main_steps + 1, e->nmain - 2, &e->live, 0);
+    e->begun = 0;
+    e->begin_rc = 0;
+    if (e->live.count > 0) {
+        connector_start(e, last, &e->live, 0, 1);
+    }
+}
+
+/* The current chunk's last step ends; the chunk is finished. */
+static void end_chunk(struct engine *e)
+{
+    const struct step_rt *last = &e->main_steps[e->nmain - 1];
+    if (e->live.count > 0) {
+        connector_finish(e, last, &e->live, 0);
+    }
+    finish_chunk(e);
+}
+
+static void run_pipelined(struct engine *e)
+{
+    struct parked_chunk other = {0};
+    int in_flight = 0; /* `other` holds a begun chunk */
+    other.arena = connrt_arena_new();
+    other.batch = other.arena != NULL ? connrt_batch_new(other.arena) : NULL;
+    if (other.batch == NULL) {
+        parked_free(&other);
+        while (!e->stopped && read_chunk(e) > 0) { /* no memory for two: one at a time */
+            process_chunk(e);
+        }
+        return;
+    }
+    e->chunk_documents = e->chunk_documents > 1 ? e->chunk_documents / 2 : 1;
+    e->chunk_bytes /= 2;
+    while (!e->stopped && read_chunk(e) > 0) {
+        begin_chunk(e);
+        chunk_swap(e, &other); /* the engine holds the previous chunk */
+        if (in_flight) {
+            end_chunk(e);
+        }
+        in_flight = 1;
+    }
+    if (in_flight) {
+        chunk_swap(e, &other);
+        end_chunk(e);
+    }
+    parked_free(&other);
+}
+
 static void run_from_input(struct engine *e)
 {
-    while (!e->stopped && read_chunk(e) > 0) {
-        process_chunk(e);
+    if (can_pipeline(e)) {
+        run_pipelined(e);
+    } else {
+        while (!e->stopped && read_chunk(e) > 0) {
+            process_chunk(e);
+        }
     }
     if (e->stopped && e->input != NULL) {
         drain_input(e);
@@ -1030,6 +1203,7 @@ static int prepare(struct engine *e)
         return CONNRT_EXIT_FAILURE;
     }
     e->chunk_documents = chunk_documents(e);
+    e->chunk_bytes = CHUNK_MAX_BYTES;
     return CONNRT_EXIT_OK;
 }
 

@@ -531,6 +531,11 @@ long long connrt_history_execution_id(const connrt_history_execution_t *x)
     return x->id;
 }
 
+int connrt_history_keeps_successes(const connrt_history_execution_t *x)
+{
+    return x->h->opts.documents == CONNRT_HISTORY_DOCUMENTS_ALL;
+}
+
 int connrt_history_add(connrt_history_execution_t *x, const connrt_document_t *doc,
                        connrt_history_outcome_t outcome, const char *error)
 {

@@ -86,6 +86,8 @@ void connrt_history_close(connrt_history_t *h);
 int connrt_history_begin(connrt_history_t *h, const char *process_id,
                          connrt_history_execution_t **out, char *errstr, size_t errstr_size);
 long long connrt_history_execution_id(const connrt_history_execution_t *x);
+/* 1 when successful documents get rows (history.documents=all). */
+int connrt_history_keeps_successes(const connrt_history_execution_t *x);
 
 /* Note the outcome of `doc` for the next commit. `doc` and `error` (NULL:
  * none) are borrowed until then. Returns 0, or -1 on no memory. */

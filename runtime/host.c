@@ -176,6 +176,7 @@ static const struct connrt_host host_services = {
     .listener_submit = host_listener_submit,
     .listener_batch_new = host_listener_batch_new,
     .listener_submit_fill = host_listener_submit_fill,
+    .batch_wants_tracked = connrt_batch_wants_tracked,
 };
 
 const struct connrt_host *connrt_host_services(void)

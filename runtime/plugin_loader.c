@@ -363,6 +363,13 @@ connrt_metrics_fn connrt_operation_metrics(const struct connrt_connector *connec
     return op->metrics;
 }
 
+int connrt_operation_split(const struct connrt_connector *connector,
+                           const struct connrt_operation *op)
+{
+    return CONNRT_ABI_MINOR(connector->abi_version) >= 5 && op->execute_begin != NULL &&
+           op->execute_end != NULL;
+}
+
 connrt_describe_fn connrt_connector_describe(const struct connrt_connector *connector)
 {
     size_t end =

@@ -64,6 +64,12 @@ typedef void (*connrt_metrics_fn)(void *ctx,
 connrt_metrics_fn connrt_operation_metrics(const struct connrt_connector *connector,
                                            const struct connrt_operation *op);
 
+/* 1 when the operation runs in two halves (execute_begin, execute_end):
+ * both set, in a connector of minor version >= 5 (older ones reserved the
+ * slots). */
+int connrt_operation_split(const struct connrt_connector *connector,
+                           const struct connrt_operation *op);
+
 /* The connector's connection_describe callback, or NULL when it has none
  * (read only from a connector of minor version >= 3, like browse). */
 typedef int (*connrt_describe_fn)(void *connection, void (*report)(void *opaque, const char *line),

@@ -70,6 +70,11 @@ void connrt_recorder_document(connrt_recorder_t *r, const connrt_document_t *doc
     }
 }
 
+int connrt_recorder_keeps_successes(const connrt_recorder_t *r)
+{
+    return r != NULL && r->x != NULL && !r->broken && connrt_history_keeps_successes(r->x);
+}
+
 void connrt_recorder_chunk_end(connrt_recorder_t *r)
 {
     char errstr[REASON_SIZE];

@@ -28,6 +28,10 @@ connrt_recorder_t *connrt_recorder_begin(connrt_container_t *c, const char *proc
 void connrt_recorder_document(connrt_recorder_t *r, const connrt_document_t *doc,
                               connrt_history_outcome_t outcome, const char *error);
 
+/* 1 when successful documents are recorded with their tracked properties
+ * (history.documents=all); 0 without a history record. */
+int connrt_recorder_keeps_successes(const connrt_recorder_t *r);
+
 /* The chunk's documents are final: write them (one transaction). */
 void connrt_recorder_chunk_end(connrt_recorder_t *r);
 

@@ -64,6 +64,16 @@
  *       builds its documents in parallel, off its fetch thread. A plugin
  *       checks host->abi_version (minor >= 4) before calling it; a 1.4 host
  *       keeps listener_submit as it was.
+ *  1.5  operation->execute_begin and operation->execute_end (in the former
+ *       reserved[0] and reserved[1] of struct connrt_operation): execute in
+ *       two halves, so that a Produce sends one chunk while the runtime
+ *       reads and prepares the next, instead of waiting for the last
+ *       delivery reports with nothing else to do. Both or neither; read
+ *       only from a connector of minor version >= 5 (connrt_operation_split()
+ *       in the runtime). Also host->batch_wants_tracked (in the former
+ *       reserved[0] after listener_submit_fill): whether anything will read the
+ *       tracked properties an operation sets on a batch's inputs, so that it
+ *       can skip computing them. Binary compatible.
  */
 #ifndef CONNRT_CONNECTOR_H
 #define CONNRT_CONNECTOR_H
@@ -76,7 +86,7 @@ extern "C" {
 #endif
 
 #define CONNRT_ABI_VERSION_MAJOR 1
-#define CONNRT_ABI_VERSION_MINOR 4
+#define CONNRT_ABI_VERSION_MINOR 5
 /* Encoded as (major << 16) | minor in connrt_connector.abi_version. */
 #define CONNRT_ABI_VERSION ((CONNRT_ABI_VERSION_MAJOR << 16) | CONNRT_ABI_VERSION_MINOR)
 #define CONNRT_ABI_MAJOR(v) ((unsigned)(v) >> 16)
@@ -256,7 +266,15 @@ struct connrt_host {
                                 void (*done)(void *opaque, connrt_execution_outcome_t outcome),
                                 void *opaque, char *errstr, size_t errstr_size);
 
-    void *reserved[6];
+    /* 1.5: 0 when nothing will read the tracked properties set on this
+     * batch's successful inputs (no later step, and the execution history
+     * keeps no row for them: history.documents=errors or none), so the
+     * operation may leave them unset; 1 otherwise. Failed inputs keep what
+     * the operation sets. A plugin checks host->abi_version (minor >= 5)
+     * first; an older host has no such member (then: 1). */
+    int (*batch_wants_tracked)(const connrt_batch_t *batch);
+
+    void *reserved[5];
 };
 
 /* ------------------------------------------------------------------------ */
@@ -311,7 +329,21 @@ struct connrt_operation {
                                    double value),
                     void *opaque);
 
-    void *reserved[7];
+    /*
+     * 1.5 (former reserved[0] and [1] after metrics; both NULL or both set): execute in
+     * two halves. execute_begin starts the batch and may return before its
+     * inputs have results; execute_end then waits until each has one and
+     * returns what execute would have. The runtime may begin a second batch
+     * on the same ctx before it ends the first, and keeps each batch (and
+     * its documents) untouched until its execute_end. When execute_begin
+     * returns non-zero, the batch failed as a whole (as execute's non-zero)
+     * and execute_end is not called. Thread rules are execute's; execute
+     * may also be called between the halves (another execution).
+     */
+    int (*execute_begin)(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size);
+    int (*execute_end)(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size);
+
+    void *reserved[5];
 };
 
 /* ------------------------------------------------------------------------ */

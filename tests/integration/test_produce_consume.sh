@@ -3,7 +3,7 @@
 # back with tracked properties, and the per-document application errors.
 . "$(dirname "$0")/lib.sh"
 
-start_cluster --topic orders:4 --topic small:1
+start_cluster --topic orders:4 --topic small:1 --topic piped:4
 mkdir -p "$TMP/c/deploy"
 cat > "$TMP/c/deploy/defs.xml" <<'XML'
 <connrt xmlns="urn:connrt:definitions:1">
@@ -143,6 +143,64 @@ echo 'connector.kafka.max.poll.records=3' > "$TMP/c/container.properties"
 run_connrt st run --container "$TMP/c" --process consume-small --output "$TMP/six.jsonl"
 check "max.poll.records=3, min_messages=5: exactly 6 documents" \
     test "$(jsonl "$TMP/six.jsonl" 'len(docs)')" = 6
+
+# --- Produce as the last step: the next chunk is sent while the previous
+# one's delivery reports come in (two chunks of 10 in flight). Every
+# document still ends once, in order, with its tracked properties in the
+# history (history.documents=all); with history.documents=errors only the
+# errors are kept.
+mkdir -p "$TMP/p/deploy"
+cat > "$TMP/p/deploy/defs.xml" <<'XML'
+<connrt xmlns="urn:connrt:definitions:1">
+  <connection id="kafka" connector="kafka">
+    <property name="bootstrap_servers">${env:BOOTSTRAP}</property>
+  </connection>
+  <operation id="send-piped" connection="kafka" type="produce">
+    <property name="topic">piped</property>
+  </operation>
+  <process id="produce-piped">
+    <start/>
+    <set-properties>
+      <property name="connector.kafka.key" json-pointer="/customer"/>
+    </set-properties>
+    <connector operation="send-piped"/>
+  </process>
+</connrt>
+XML
+printf '%s\n' 'execution.max.documents.in.flight = 20' 'connector.kafka.max.request.size = 200' \
+    > "$TMP/p/container.properties"
+for i in $(seq 1 203); do
+    case $i in
+    50 | 101 | 202) printf '{"n":%d,"customer":"c%d","pad":"%0300d"}\n' "$i" $((i % 5)) 0 ;;
+    *) printf '{"n":%d,"customer":"c%d"}\n' "$i" $((i % 5)) ;;
+    esac
+done > "$TMP/piped.jsonl"
+run_connrt st run --container "$TMP/p" --input "$TMP/piped.jsonl"
+check "chunks in flight: exit 1 (3 oversize documents)" test "$st" -eq 1
+check "chunks in flight: 200 successes, 3 application errors, no failure" \
+    grep -q "203 documents: 200 success, 3 application errors, 0 failures" "$TMP/err"
+for n in 50 101 202; do
+    check "chunks in flight: document $n is named with its line" \
+        grep -q "document $n (.*piped.jsonl:$n): application error at step 'send-piped'" "$TMP/err"
+done
+$KCHECK "$BOOTSTRAP" read piped > "$TMP/piped-read.jsonl"
+check "python3-kafka reads each of the 200 documents once, in order per key" \
+    test "$(jsonl "$TMP/piped-read.jsonl" 'sorted(json.loads(d["value"])["n"] for d in docs) == [n for n in range(1, 204) if n not in (50, 101, 202)] and all([json.loads(d["value"])["n"] for d in sorted((e for e in docs if e["key"] == k), key=lambda e: e["offset"])] == sorted(json.loads(d["value"])["n"] for d in docs if d["key"] == k) for k in {d["key"] for d in docs})')" = True
+history_rows() { # DIR SQL
+    "$PYTHON3" -c 'import sqlite3, sys
+print("|".join(str(v) for v in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()))' \
+        "$1/data/history.db" "$2"
+}
+check "history.documents=all: each success has kafka.partition and kafka.offset" \
+    test "$(history_rows "$TMP/p" "select count(distinct seq), count(*) from tracked
+        where name in ('kafka.partition', 'kafka.offset')")" = "200|400"
+printf '%s\n' 'history.documents = errors' >> "$TMP/p/container.properties"
+run_connrt st run --container "$TMP/p" --input "$TMP/piped.jsonl"
+check "history.documents=errors: the same outcomes" \
+    grep -q "203 documents: 200 success, 3 application errors, 0 failures" "$TMP/err"
+check "history.documents=errors: only the 3 errors have rows, without tracked properties" \
+    test "$(history_rows "$TMP/p" "select (select sum(count) from documents where execution_id = 2),
+        (select count(*) from tracked where execution_id = 2)")" = "3|0"
 
 # --- usage: several processes and no --process
 run_connrt st run --container "$TMP/c" --input "$TMP/orders.jsonl"

@@ -11,7 +11,9 @@
  * The "source" operation (can_start) emits "s1", "s2" and an error record;
  * "many" emits many_count documents "doc N" ("boom" as document many_boom),
  * setting a tracked property on each right after emitting it, as Consume
- * does.
+ * does. "echo-split" is echo in two halves (ABI 1.5 execute_begin and
+ * execute_end, as Produce): begin holds the batch ("boom" fails it there),
+ * end gives the results.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -56,14 +58,13 @@ static void echo_close(void *ctx)
     (void)ctx;
 }
 
-static int echo_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size)
+static int echo_wants_tracked = -1; /* host->batch_wants_tracked of the last batch */
+
+/* Echo's results for the inputs of `batch`; -1 at a "boom". */
+static int echo_settle(const struct connrt_host *h, connrt_batch_t *batch, char *errstr,
+                       size_t errstr_size)
 {
-    const struct connrt_host *h = ((struct echo_ctx *)ctx)->host;
     size_t n = h->batch_count(batch);
-    echo_calls++;
-    if (n > echo_max_batch) {
-        echo_max_batch = n;
-    }
     for (size_t i = 0; i < n; i++) {
         connrt_document_t *doc = h->batch_input(batch, i);
         const char *payload = h->doc_payload(doc, NULL);
@@ -82,6 +83,58 @@ static int echo_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t e
         h->batch_succeed(batch, i);
     }
     return 0;
+}
+
+static void echo_count_call(const struct connrt_host *h, connrt_batch_t *batch)
+{
+    size_t n = h->batch_count(batch);
+    echo_calls++;
+    if (n > echo_max_batch) {
+        echo_max_batch = n;
+    }
+    echo_wants_tracked = h->batch_wants_tracked(batch);
+}
+
+static int echo_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size)
+{
+    const struct connrt_host *h = ((struct echo_ctx *)ctx)->host;
+    echo_count_call(h, batch);
+    return echo_settle(h, batch, errstr, errstr_size);
+}
+
+/* Batches begun and not ended by echo-split. */
+#define SPLIT_MAX 4
+static connrt_batch_t *split_begun[SPLIT_MAX];
+static size_t split_in_flight, split_max_in_flight;
+
+static int split_begin(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size)
+{
+    const struct connrt_host *h = ((struct echo_ctx *)ctx)->host;
+    echo_count_call(h, batch);
+    for (size_t i = 0; i < h->batch_count(batch); i++) {
+        if (strstr(h->doc_payload(h->batch_input(batch, i), NULL), "boom") != NULL) {
+            snprintf(errstr, errstr_size, "simulated outage at begin");
+            return -1;
+        }
+    }
+    assert_true(split_in_flight < SPLIT_MAX);
+    split_begun[split_in_flight++] = batch;
+    if (split_in_flight > split_max_in_flight) {
+        split_max_in_flight = split_in_flight;
+    }
+    return 0;
+}
+
+static int split_end(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size)
+{
+    const struct connrt_host *h = ((struct echo_ctx *)ctx)->host;
+    size_t at = 0;
+    while (at < split_in_flight && split_begun[at] != batch) {
+        at++;
+    }
+    assert_true(at < split_in_flight); /* only a begun batch is ended, once */
+    split_begun[at] = split_begun[--split_in_flight];
+    return echo_settle(h, batch, errstr, errstr_size);
 }
 
 static int source_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size)
@@ -132,6 +185,16 @@ static const struct connrt_operation echo_operations[] = {
      .open = echo_open,
      .execute = echo_execute,
      .close = echo_close},
+    {.type = "echo-split",
+     .kind = CONNRT_OP_BATCH,
+     .description = "Echo documents, in two halves.",
+     .properties = no_properties,
+     .context_size = sizeof(struct echo_ctx),
+     .open = echo_open,
+     .execute = echo_execute,
+     .close = echo_close,
+     .execute_begin = split_begin,
+     .execute_end = split_end},
     {.type = "source",
      .kind = CONNRT_OP_BATCH,
      .can_start = 1,
@@ -186,6 +249,7 @@ static const char components_xml[] =
     "<connrt xmlns=\"urn:connrt:definitions:1\">\n"
     "  <connection id=\"echo-conn\" connector=\"echo\"/>\n"
     "  <operation id=\"echo-op\" connection=\"echo-conn\" type=\"echo\"/>\n"
+    "  <operation id=\"split-op\" connection=\"echo-conn\" type=\"echo-split\"/>\n"
     "  <operation id=\"src\" connection=\"echo-conn\" type=\"source\"/>\n"
     "  <operation id=\"many\" connection=\"echo-conn\" type=\"many\"/>\n"
     "</connrt>\n";
@@ -250,6 +314,9 @@ static int setup(void **state)
     }
     echo_calls = 0;
     echo_max_batch = 0;
+    echo_wants_tracked = -1;
+    split_in_flight = 0;
+    split_max_in_flight = 0;
     many_count = 0;
     many_boom = 0;
     *state = f;
@@ -762,6 +829,86 @@ static void run__empty_input__zero_documents_exit_0(void **state)
     assert_contains(f->report_text, "0 documents: 0 success");
 }
 
+
+static const char split_xml[] = "<connrt xmlns=\"urn:connrt:definitions:1\">\n"
+                                "  <process id=\"split\">\n"
+                                "    <start/>\n"
+                                "    <connector operation=\"split-op\"/>\n"
+                                "    <on-error>\n"
+                                "      <output/>\n"
+                                "    </on-error>\n"
+                                "  </process>\n"
+                                "</connrt>\n";
+
+/* Lines "doc 1".."doc n"; every 7th is "bad N"; `boom` (0: none) is "boom N". */
+static char *numbered_lines(size_t n, size_t boom)
+{
+    char *input = malloc(n * 16 + 1);
+    size_t used = 0;
+    input[0] = '\0';
+    for (size_t i = 1; i <= n; i++) {
+        used += (size_t)snprintf(input + used, n * 16 + 1 - used, "%s%zu\n",
+                                 i == boom ? "boom " : i % 7 == 0 ? "bad " : "doc ", i);
+    }
+    return input;
+}
+
+static void run__split_last_step__next_chunk_begun_before_the_last_ends(void **state)
+{
+    struct fixture *f = *state;
+    load_xml(f, "split.xml", split_xml);
+    size_t n = 1001, chunk = 100;
+    char *input = numbered_lines(n, 0);
+    int status = run(f, "split", input, NULL, CONNRT_INPUT_LINES, chunk);
+    free(input);
+    assert_int_equal(status, CONNRT_EXIT_APPLICATION_ERRORS);
+    /* Two chunks in flight at once, each half the in-flight limit. */
+    assert_int_equal(split_max_in_flight, 2);
+    assert_int_equal(split_in_flight, 0);
+    assert_int_equal(echo_max_batch, chunk / 2);
+    assert_int_equal(echo_calls, (n + chunk / 2 - 1) / (chunk / 2));
+    assert_int_equal(f->counts.documents, n);
+    assert_int_equal(f->counts.application_errors, n / 7);
+    assert_int_equal(f->counts.success, n - n / 7);
+    assert_int_equal(f->counts.failures, 0);
+    /* <on-error> saw each error once, in input order. */
+    assert_int_equal(f->nlines, n / 7);
+    char expected[32];
+    for (size_t i = 0; i < f->nlines; i++) {
+        snprintf(expected, sizeof(expected), "bad %zu", (i + 1) * 7);
+        assert_string_equal(field(f->lines[i], "value"), expected);
+    }
+    /* The last step, and no history: nothing reads its tracked properties. */
+    assert_int_equal(echo_wants_tracked, 0);
+}
+
+static void run__split_begin_fails__that_chunk_and_the_rest_are_failures(void **state)
+{
+    struct fixture *f = *state;
+    load_xml(f, "split.xml", split_xml);
+    size_t n = 100, chunk = 20, boom = 35; /* in the fourth chunk of 10 */
+    char *input = numbered_lines(n, boom);
+    int status = run(f, "split", input, NULL, CONNRT_INPUT_LINES, chunk);
+    free(input);
+    assert_int_equal(status, CONNRT_EXIT_FAILURE);
+    assert_int_equal(split_in_flight, 0);
+    assert_contains(f->report_text, "operation 'split-op' failed: simulated outage at begin "
+                                    "(10 of 10 documents without a result)");
+    assert_int_equal(f->counts.documents, n);
+    /* Chunks 1-3 and 5 (begun before the failure was seen) end normally. */
+    assert_int_equal(f->counts.success + f->counts.application_errors, 40);
+    assert_int_equal(f->counts.failures, n - 40);
+}
+
+static void run__tracked_wanted__only_when_a_later_step_reads_them(void **state)
+{
+    struct fixture *f = *state;
+    load_xml(f, "simple.xml", simple_xml);
+    assert_int_equal(run(f, "simple", "one\n", NULL, CONNRT_INPUT_LINES, 0), CONNRT_EXIT_OK);
+    assert_int_equal(echo_wants_tracked, 1); /* <output/> follows */
+    assert_string_equal(sub_field(f->lines[0], "tracked", "echo.seen"), "yes");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -786,6 +933,9 @@ int main(void)
         T(run__file_name_without_dir__application_error),
         T(run__missing_input_file__exit_2_names_path),
         T(run__empty_input__zero_documents_exit_0),
+        T(run__split_last_step__next_chunk_begun_before_the_last_ends),
+        T(run__split_begin_fails__that_chunk_and_the_rest_are_failures),
+        T(run__tracked_wanted__only_when_a_later_step_reads_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

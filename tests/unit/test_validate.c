@@ -91,13 +91,14 @@ static void op_listen_stop(void *ctx)
 }
 
 static const struct connrt_operation operations[] = {
-    {"produce", CONNRT_OP_BATCH, 0, "produce", produce_table, 0, op_open, op_execute, NULL, NULL,
-     NULL, NULL, {NULL}},
-    {"consume", CONNRT_OP_BATCH, 1, "consume", consume_table, 0, op_open, op_execute, NULL, NULL,
-     NULL, NULL, {NULL}},
-    {"listen", CONNRT_OP_LISTEN, 1, "listen", consume_table, 0, op_open, NULL, op_listen_start,
-     op_listen_stop, NULL, NULL, {NULL}},
-    {NULL, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, {NULL}},
+    {.type = "produce", .kind = CONNRT_OP_BATCH, .description = "produce",
+     .properties = produce_table, .open = op_open, .execute = op_execute},
+    {.type = "consume", .kind = CONNRT_OP_BATCH, .can_start = 1, .description = "consume",
+     .properties = consume_table, .open = op_open, .execute = op_execute},
+    {.type = "listen", .kind = CONNRT_OP_LISTEN, .can_start = 1, .description = "listen",
+     .properties = consume_table, .open = op_open, .listen_start = op_listen_start,
+     .listen_stop = op_listen_stop},
+    {.type = NULL},
 };
 
 static int fake_open(const struct connrt_host *host, const connrt_settings_t *settings,
@@ -133,9 +134,9 @@ static const struct connrt_property_def empty_table[] = {
 };
 
 static const struct connrt_operation other_operations[] = {
-    {"poll", CONNRT_OP_BATCH, 0, "poll", empty_table, 0, op_open, op_execute, NULL, NULL, NULL,
-     NULL, {NULL}},
-    {NULL, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, {NULL}},
+    {.type = "poll", .kind = CONNRT_OP_BATCH, .description = "poll", .properties = empty_table,
+     .open = op_open, .execute = op_execute},
+    {.type = NULL},
 };
 
 static const struct connrt_connector other = {
