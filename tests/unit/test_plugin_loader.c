@@ -336,6 +336,36 @@ static void connector_check__abi_1_4_connector__returns_its_callback(void **stat
     assert_null(connrt_connector_check(&current));
 }
 
+/* ---------------------------------------------------------------- ABI 1.5: split execute */
+
+static int execute_half(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size)
+{
+    (void)ctx, (void)batch, (void)errstr, (void)errstr_size;
+    return 0;
+}
+
+static void operation_split__abi_1_4_connector__never_split(void **state)
+{
+    (void)state;
+    /* A 1.4 operation has reserved slots where 1.5 put the two halves:
+     * whatever they hold must never be called. */
+    struct connrt_connector old = descriptor("old14", 4);
+    struct connrt_operation op = {.type = "x", .execute_begin = execute_half,
+                                  .execute_end = execute_half};
+    assert_int_equal(connrt_operation_split(&old, &op), 0);
+}
+
+static void operation_split__abi_1_5__both_halves_needed(void **state)
+{
+    (void)state;
+    struct connrt_connector current = descriptor("new15", 5);
+    struct connrt_operation op = {.type = "x", .execute_begin = execute_half,
+                                  .execute_end = execute_half};
+    assert_int_equal(connrt_operation_split(&current, &op), 1);
+    op.execute_end = NULL;
+    assert_int_equal(connrt_operation_split(&current, &op), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +384,8 @@ int main(void)
         cmocka_unit_test(connector_describe__abi_1_3_connector__returns_its_callback),
         cmocka_unit_test(connector_check__abi_1_3_connector__accepted_without_check),
         cmocka_unit_test(connector_check__abi_1_4_connector__returns_its_callback),
+        cmocka_unit_test(operation_split__abi_1_4_connector__never_split),
+        cmocka_unit_test(operation_split__abi_1_5__both_halves_needed),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
