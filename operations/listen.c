@@ -114,6 +114,7 @@ struct listen_partition {
     int64_t batch_last; /* offset of the batch's last message */
     int filled;         /* fill built the batch's documents (set before done) */
     int fill_stopped;   /* fill gave up on it: the listener is stopping */
+    char fill_error[512]; /* why fill could not build it (not filled, not stopped) */
     int in_flight;       /* submitted, outcome not handled yet */
     int done;            /* outcome reported, not handled yet (under l->lock) */
     int outcome;         /* connrt_execution_outcome_t, with done */
@@ -649,12 +650,13 @@ static size_t handle_outcomes(struct kafka_listen *l)
         reported--;
         if (!p->filled) {
             /* No memory, or the registry is down: not the batch's fault. */
+            long long backoff = backoff_ms(l, 1);
             if (!p->fill_stopped) {
                 l->log.host->log(CONNRT_LOG_ERROR, l->component_id,
-                                 "cannot build a batch of %s/%d; retrying", p->topic,
-                                 (int)p->partition);
+                                 "cannot build a batch of %s/%d: %s; retrying in %lld ms",
+                                 p->topic, (int)p->partition, p->fill_error, backoff);
             }
-            p->retry_at = kafka_monotonic_ms() + backoff_ms(l, 1);
+            p->retry_at = kafka_monotonic_ms() + backoff;
         } else if (outcome == CONNRT_EXECUTION_SUCCEEDED) {
             batch_succeeded(l, p, 1);
         } else {
@@ -671,21 +673,19 @@ static size_t handle_outcomes(struct kafka_listen *l)
 /* A message larger than max.request.size goes in as an application error
  * (so the execution fails unless <on-error> takes it: then retries and the
  * dead-letter topic apply to it like to any failing message). */
+/* NULL with `why` when the batch cannot be built now (no memory, or the
+ * schema registry is down): it is tried again later. */
 static connrt_document_t *emit_message(struct kafka_listen *l, connrt_batch_t *batch,
-                                       const rd_kafka_message_t *m)
+                                       const rd_kafka_message_t *m, char *why, size_t why_size)
 {
     const struct connrt_host *host = l->log.host;
     char message[512];
     connrt_document_t *doc;
     int oversize = (long long)(m->len + m->key_len) > l->max_request_size;
 
+    snprintf(why, why_size, "out of memory");
     if (!oversize && l->formats != NULL) {
-        char why[1024];
-        int rc = kafka_formats_emit(l->formats, batch, m, &doc, why, sizeof(why));
-        if (rc == 1) { /* registry down: the batch is tried again later */
-            host->log(CONNRT_LOG_ERROR, l->component_id, "%s", why);
-        }
-        return rc == 0 ? doc : NULL;
+        return kafka_formats_emit(l->formats, batch, m, &doc, why, why_size) == 0 ? doc : NULL;
     }
     if (oversize) {
         snprintf(message, sizeof(message),
@@ -736,7 +736,7 @@ static int fill_batch(void *opaque, connrt_batch_t *batch)
     struct listen_partition *p = opaque;
     struct kafka_listen *l = p->l;
     for (size_t i = 0; i < p->batch_len; i++) {
-        if (emit_message(l, batch, p->batch[i]) == NULL) {
+        if (emit_message(l, batch, p->batch[i], p->fill_error, sizeof(p->fill_error)) == NULL) {
             return -1;
         }
     }

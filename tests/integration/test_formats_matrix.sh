@@ -305,8 +305,8 @@ check "a decoded key is also the document property connector.kafka.key" \
 # --- Listen: the registry down; the batch is retried and nothing committed
 check "listen, registry down: the error names the registry, the schema id and the attempts" \
     wait_until 30 grep -q "schema registry $LREGISTRY: schema id $IL: cannot reach it: .* (after 3 attempts)" "$TMP/listen_ldown.err"
-check "listen, registry down: the batch is retried (logged again)" \
-    wait_until 30 test "$(grep -c "cannot build a batch of m-ldown/0; retrying" "$TMP/listen_ldown.err")" -ge 2
+check "listen, registry down: the batch is retried, each attempt one line with the reason" \
+    wait_until 30 test "$(grep -c "cannot build a batch of m-ldown/0: .*schema registry $LREGISTRY: .*; retrying in [0-9]* ms" "$TMP/listen_ldown.err")" -ge 2
 check "listen, registry down: no document went through, nothing committed" \
     eval 'test "$(count_lines "$TMP/listen-ldown.jsonl")" -eq 0 && test "$($KCHECK "$BOOTSTRAP" committed g-l-ldown m-ldown)" = "{\"0\": null}"'
 start_registry LREG --port "$LREG_PORT" --state "$TMP/lreg.state"
