@@ -796,28 +796,30 @@ static int end_locked(struct kafka_produce *p, connrt_batch_t *batch, char *errs
     return rc;
 }
 
-int kafka_produce_execute_begin(void *ctx, connrt_batch_t *batch, char *errstr,
-                                size_t errstr_size)
+/* `half` of a batch under the operation's lock. */
+static int locked(void *ctx,
+                  int (*half)(struct kafka_produce *, connrt_batch_t *, char *, size_t),
+                  connrt_batch_t *batch, char *errstr, size_t errstr_size)
 {
     struct kafka_produce *p = ctx;
     int rc;
 
     pthread_mutex_lock(&p->lock);
-    rc = begin_locked(p, batch, errstr, errstr_size);
+    rc = half(p, batch, errstr, errstr_size);
     pthread_mutex_unlock(&p->lock);
     return rc;
+}
+
+int kafka_produce_execute_begin(void *ctx, connrt_batch_t *batch, char *errstr,
+                                size_t errstr_size)
+{
+    return locked(ctx, begin_locked, batch, errstr, errstr_size);
 }
 
 int kafka_produce_execute_end(void *ctx, connrt_batch_t *batch, char *errstr,
                               size_t errstr_size)
 {
-    struct kafka_produce *p = ctx;
-    int rc;
-
-    pthread_mutex_lock(&p->lock);
-    rc = end_locked(p, batch, errstr, errstr_size);
-    pthread_mutex_unlock(&p->lock);
-    return rc;
+    return locked(ctx, end_locked, batch, errstr, errstr_size);
 }
 
 int kafka_produce_execute(void *ctx, connrt_batch_t *batch, char *errstr, size_t errstr_size)
