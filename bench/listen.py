@@ -24,7 +24,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import re
 import resource
 import signal
@@ -33,6 +32,8 @@ import subprocess
 import sys
 import threading
 import time
+
+from machine_info import command_output, git_version, machine
 
 VALUE_SIZE = 100
 TARGET_BATCH = 1000
@@ -481,24 +482,6 @@ def latency_run(args, run, batch, conc, rows):
 
 # ------------------------------------------------------------------ report
 
-def command_output(cmd):
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip()
-    except OSError:
-        return ""
-
-
-def machine():
-    model = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return "%d cores, %s, %s %s" % (os.cpu_count() or 0, model, platform.system(),
-                                    platform.release())
-
-
 def fmt_rate(x):
     if x >= 1e6:
         return "%.2f M" % (x / 1e6)
@@ -515,8 +498,8 @@ def spread(values, fmt):
 
 def report(args, rows, failures):
     here = os.path.dirname(os.path.abspath(__file__))
-    git = command_output(["git", "-C", here, "describe", "--always", "--dirty"]) or "?"
-    version = command_output([args.connrt, "--version"]).split("\n")[0] or "connrt ?"
+    git = git_version(here)
+    version = command_output([args.connrt, "--version"]).strip().split("\n")[0] or "connrt ?"
     out = []
     w = out.append
     w("# connrt Listen benchmark results")
@@ -527,7 +510,7 @@ def report(args, rows, failures):
     w("")
     w("- Machine: %s" % machine())
     w("- %s (git %s); librdkafka %s, python3-kafka %s" % (
-        version, git, command_output(["pkg-config", "--modversion", "rdkafka"]) or "?",
+        version, git, command_output(["pkg-config", "--modversion", "rdkafka"]).strip() or "?",
         __import__("kafka").__version__))
     w("- Settings: RUNS=%d PARTS=%d BATCHES='%s' CONCS='%s' N='%s' batch_wait_ms=%d, "
       "listenwatch every %d µs; latency: LAT_BATCHES='%s' LAT_CONC=%d LAT_PARTS=%d, %d msg/s "

@@ -7,10 +7,10 @@ and kcat, each computed within one run (same cluster, same moment)."""
 import argparse
 import datetime
 import os
-import platform
 import statistics
-import subprocess
 import sys
+
+from machine_info import command_output, machine
 
 TARGET_VS_RAW = 0.95
 
@@ -35,31 +35,11 @@ def read_results(path):
     return out
 
 
-def command_output(args):
-    try:
-        return subprocess.run(args, capture_output=True, text=True, timeout=10).stdout
-    except OSError:
-        return ""
-
-
 def pkg_version(name):
     return command_output(["pkg-config", "--modversion", name]).strip() or "?"
 
 
-def machine():
-    model = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-        with open("/proc/meminfo") as f:
-            mem_kb = int(f.readline().split()[1])
-    except OSError:
-        mem_kb = 0
-    return "%d cores, %s, %.1f GiB RAM, %s %s" % (
-        os.cpu_count() or 0, model, mem_kb / 1048576, platform.system(), platform.release())
+
 
 
 def kcat_version(kcat):

@@ -28,7 +28,6 @@ import argparse
 import datetime
 import logging
 import os
-import platform
 import signal
 import sqlite3
 import statistics
@@ -36,6 +35,9 @@ import subprocess
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from machine_info import git_version, machine  # noqa: E402
 
 TOPIC_IN = "soak-in"
 TOPIC_OUT = "soak-out"
@@ -551,25 +553,6 @@ def count_lines(incarnations, needle):
 
 
 # ------------------------------------------------------------------ report
-
-def machine():
-    model = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return "%d cores, %s, %s %s" % (os.cpu_count() or 0, model, platform.system(),
-                                    platform.release())
-
-
-def git_version(top):
-    try:
-        return subprocess.run(["git", "-C", top, "describe", "--always", "--dirty"],
-                              capture_output=True, text=True).stdout.strip() or "?"
-    except OSError:
-        return "?"
-
 
 def mib(kb):
     return "%.1f MiB" % (kb / 1024)
