@@ -497,7 +497,15 @@ static char *checked_bootstrap(const struct connrt_host *host, const connrt_sett
     char *bootstrap;
 
     if (servers == NULL) {
-        snprintf(errstr, errstr_size, "property 'bootstrap_servers' is required");
+        const char *preset = host->settings_get(settings, "preset");
+        if (preset != NULL && strcmp(preset, "event_hubs") == 0) {
+            /* The namespace names the brokers: the preset's plan sets them
+             * (kafka_security_bootstrap) from the connection string or
+             * event_hubs_namespace, which its check requires. */
+            *embedded = 0;
+            return strdup("");
+        }
+        snprintf(errstr, errstr_size, "missing required property 'bootstrap_servers'");
         return NULL;
     }
     bootstrap = normalize_bootstrap(servers, errstr, errstr_size);

@@ -21,9 +21,10 @@ static const char *const oauth_client_auths[] = {"basic", "post", NULL};
      "Java/librdkafka property name; not a connrt connection property", (hint)}
 
 const struct connrt_property_def kafka_connection_properties[] = {
-    ROW("bootstrap_servers", CONNRT_PROP_LIST, CONNRT_PROP_F_REQUIRED, NULL, NULL,
+    ROW("bootstrap_servers", CONNRT_PROP_LIST, 0, NULL, NULL,
         "Kafka brokers as HOST:PORT, comma or newline separated; 'embedded' starts an "
-        "in-process test cluster"),
+        "in-process test cluster. Required, except with preset=event_hubs (then the "
+        "namespace's NAMESPACE.servicebus.windows.net:9093)"),
     ROW("embedded_topics", CONNRT_PROP_LIST, 0, NULL, NULL,
         "With bootstrap_servers=embedded: topics to create, NAME:PARTITIONS (1 partition "
         "without :PARTITIONS), comma or newline separated"),

@@ -13,7 +13,10 @@ cp "$TMP/out" "$TMP/text"
 row() { awk -v n="$1" '$1 == n' "$TMP/text"; }
 column() { row "$1" | awk -v c="$2" '{ print $c }'; }
 
-check "bootstrap_servers is required" [ "$(column bootstrap_servers 3)" = "required" ]
+check "consumer_group (of consume and commit_offset) is required" \
+    [ "$(column consumer_group 3 | sort -u)" = "required" ]
+check "bootstrap_servers says when it may be left out" \
+    grep -q "Required, except with preset=event_hubs" "$TMP/text"
 for op in produce consume commit_offset listen; do
     check "section for operation $op" grep -q "^  Operation $op " "$TMP/text"
 done
@@ -72,7 +75,8 @@ def want(name, key, value):
         problems.append("no row %s" % name)
     elif by_name[name][key] != value:
         problems.append("%s.%s = %r, want %r" % (name, key, by_name[name][key], value))
-want("bootstrap_servers", "required", True)
+want("consumer_group", "required", True)
+want("bootstrap_servers", "required", False)
 want("password", "secret", True)
 want("password", "default", None)
 want("connector.kafka.max.request.size", "default", "10485760")

@@ -14,6 +14,17 @@ cat >"$TMP/c.xml" <<XML
     <property name="preset">event_hubs</property>
     <property name="event_hubs_connection_string">Endpoint=sb://myns.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=$KEY</property>
   </connection>
+  <connection id="eh-nobs" connector="kafka">
+    <property name="preset">event_hubs</property>
+    <property name="event_hubs_connection_string">Endpoint=sb://otherns.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=$KEY</property>
+  </connection>
+  <connection id="eh-aad-nobs" connector="kafka">
+    <property name="preset">event_hubs</property>
+    <property name="event_hubs_namespace">aadns</property>
+    <property name="azure_tenant_id">contoso-tenant</property>
+    <property name="oauth_client_id">app-1</property>
+    <property name="oauth_client_secret">$SECRET</property>
+  </connection>
   <connection id="eh-aad" connector="kafka">
     <property name="bootstrap_servers">myns.servicebus.windows.net</property>
     <property name="preset">event_hubs</property>
@@ -86,6 +97,28 @@ check "eh-aad: tenant token endpoint" \
     grep -qF "https://login.microsoftonline.com/contoso-tenant/oauth2/v2.0/token" "$TMP/out"
 check "eh-aad: client secret not shown" no_secret
 
+# Event Hubs without bootstrap_servers: the namespace names the brokers.
+run_connrt status describe --resolved "$TMP/c.xml" --connection eh-nobs
+check "eh, no bootstrap_servers: exit 0" [ "$status" -eq 0 ]
+check "eh, no bootstrap_servers: the connection string's namespace, port 9093" \
+    has "  bootstrap.servers = otherns.servicebus.windows.net:9093"
+run_connrt status describe --resolved "$TMP/c.xml" --connection eh-aad-nobs
+check "eh-aad, no bootstrap_servers: event_hubs_namespace, port 9093" \
+    has "  bootstrap.servers = aadns.servicebus.windows.net:9093"
+check "eh, no bootstrap_servers: no secret shown" no_secret
+cat >"$TMP/nobs.xml" <<'XML'
+<connrt xmlns="urn:connrt:definitions:1">
+  <connection id="no-bs" connector="kafka">
+    <property name="client_id">x</property>
+  </connection>
+</connrt>
+XML
+run_connrt status describe --resolved "$TMP/nobs.xml" --connection no-bs
+check "no preset, no bootstrap_servers: exit 2" [ "$status" -eq 2 ]
+check "no preset, no bootstrap_servers: says it is required, at its line" \
+    grep -q "nobs.xml:2: connection 'no-bs': missing required property 'bootstrap_servers'" \
+    "$TMP/err"
+
 # ---------------------------------------------------------------- MSK
 run_connrt status describe --resolved "$TMP/c.xml" --connection msk
 [ "$status" -eq 0 ] || cat "$TMP/err" >&2
@@ -120,5 +153,5 @@ check "no --connection: says so" grep -q "needs --connection ID" "$TMP/err"
 run_connrt status describe --resolved "$TMP/c.xml" --connection nope
 check "unknown connection: exit 2" [ "$status" -eq 2 ]
 check "unknown connection: lists the known ones" \
-    grep -q "no connection 'nope' (connections: eh, eh-aad" "$TMP/err"
+    grep -q "no connection 'nope' (connections: eh, eh-nobs, eh-aad-nobs, eh-aad" "$TMP/err"
 finish
