@@ -71,7 +71,11 @@ static void kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *op
         kafka_reason_trim(reason, target->login_reason, sizeof(target->login_reason));
         target->login_refusals++;
     }
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+        target->brokers_down++;
+    }
     if (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__RESOLVE) {
+        kafka_reason_trim(reason, target->down_reason, sizeof(target->down_reason));
         lvl = CONNRT_LOG_DEBUG; /* the FAIL log line said it */
     } else if (err == RD_KAFKA_RESP_ERR__FATAL) {
         lvl = CONNRT_LOG_ERROR;

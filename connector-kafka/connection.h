@@ -38,6 +38,10 @@ struct kafka_log_target {
      * instead of timing out. */
     unsigned login_refusals;
     char login_reason[512];
+    /* Also: how many times no broker could be reached (all brokers down),
+     * and the last connection error, so that a timeout can say why. */
+    unsigned brokers_down;
+    char down_reason[512];
 };
 
 

@@ -76,6 +76,7 @@ struct kafka_produce_run {
     size_t outstanding;  /* produced, no report yet */
     long long deadline;  /* monotonic ms: the last report is due */
     unsigned refusals;   /* login refusals when it began */
+    unsigned brokers_down; /* "all brokers down" reports when it began */
     int login_refused;   /* purged reports get no result (finish_run) */
     int track;           /* set the tracked properties of what is delivered */
 };
@@ -97,6 +98,20 @@ static void fail_doc(const struct kafka_produce *p, const struct kafka_produce_r
     p->log.host->batch_fail(run->batch, i, message);
 }
 
+/* Why a timeout, when no broker could be reached since the batch began:
+ * "; no broker was reachable (last error: ...)", else "". */
+static const char *unreachable(const struct kafka_produce *p, const struct kafka_produce_run *run)
+{
+    static _Thread_local char text[600];
+
+    if (p->log.brokers_down == run->brokers_down) {
+        return "";
+    }
+    snprintf(text, sizeof(text), "; no broker was reachable (last error: %s)",
+             p->log.down_reason[0] != '\0' ? p->log.down_reason : "none reported");
+    return text;
+}
+
 /* Say in words why a message was not delivered. */
 static void fail_delivery(const struct kafka_produce *p, const struct kafka_produce_run *run,
                           size_t i, const char *topic, rd_kafka_resp_err_t err)
@@ -110,8 +125,8 @@ static void fail_delivery(const struct kafka_produce *p, const struct kafka_prod
     case RD_KAFKA_RESP_ERR__TIMED_OUT:
     case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
     case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
-        fail_doc(p, run, i, "timed out: not delivered to topic '%s' within %lld ms", topic,
-                 p->message_timeout_ms);
+        fail_doc(p, run, i, "timed out: not delivered to topic '%s' within %lld ms%s", topic,
+                 p->message_timeout_ms, unreachable(p, run));
         break;
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
         fail_doc(p, run, i, "too large for topic '%s': %s", topic, rd_kafka_err2str(err));
@@ -494,8 +509,8 @@ static int finish_run(struct kafka_produce *p, struct kafka_produce_run *run, ch
         if (!run->done[i]) {
             run->done[i] = 1;
             if (!run->login_refused) {
-                fail_doc(p, run, i, "timed out: no delivery report within %lld ms",
-                         p->message_timeout_ms + KAFKA_FLUSH_MARGIN_MS);
+                fail_doc(p, run, i, "timed out: no delivery report within %lld ms%s",
+                         p->message_timeout_ms + KAFKA_FLUSH_MARGIN_MS, unreachable(p, run));
             }
         }
     }
@@ -712,6 +727,7 @@ static struct kafka_produce_run *run_new(struct kafka_produce *p, connrt_batch_t
     run->generation = p->generation;
     run->deadline = kafka_monotonic_ms() + p->message_timeout_ms + KAFKA_FLUSH_MARGIN_MS;
     run->refusals = p->log.login_refusals;
+    run->brokers_down = p->log.brokers_down;
     /* An older host has no batch_wants_tracked: track. */
     run->track = CONNRT_ABI_MINOR(host->abi_version) < 5 || host->batch_wants_tracked == NULL ||
                  host->batch_wants_tracked(batch);
