@@ -41,6 +41,9 @@ const struct connrt_property_def connrt_container_property_table[] = {
     {"execution.max.documents.in.flight", CONNRT_PROP_INT, 0, "100000", NULL, 1, 10000000,
      "Documents an execution holds in memory at once; larger inputs run in chunks of this size.",
      NULL},
+    {"execution.max.document.bytes", CONNRT_PROP_INT, 0, "104857600", NULL, 1, 2147483647,
+     "connrt run: largest input document (a line, or a file of --input DIR); a larger one is "
+     "not read: it is an application error naming its line or file.", NULL},
     {"execution.max.concurrent", CONNRT_PROP_INT, 0, "16", NULL, 1, 1024,
      "Executions running at once in the container (all listeners together); caps the listen "
      "operations' max_concurrent_executions.", NULL},

@@ -29,6 +29,7 @@
 #include "recorder.h"
 
 #define CHUNK_PROPERTY "execution.max.documents.in.flight"
+#define MAX_DOCUMENT_PROPERTY "execution.max.document.bytes"
 /* TODO: make this a container property; a chunk also ends when its arena
  * holds this many bytes, so that large documents keep memory flat too. */
 #define CHUNK_MAX_BYTES ((size_t)64 * 1024 * 1024)
@@ -1124,22 +1125,28 @@ static int prepare_steps(struct engine *e, const struct connrt_def_step *defs, s
     return CONNRT_EXIT_OK;
 }
 
-static size_t chunk_documents(const struct engine *e)
+/* A positive integer container property, or `fallback`. */
+static size_t container_count(const struct engine *e, const char *name, size_t fallback)
 {
-    if (e->opts->chunk_documents > 0) {
-        return e->opts->chunk_documents;
-    }
     const char *text = NULL;
     const connrt_jprops_t *props = connrt_container_properties(e->container);
     if (props != NULL) {
-        text = connrt_jprops_get(props, CHUNK_PROPERTY);
+        text = connrt_jprops_get(props, name);
     }
     long long value;
     if (text != NULL && connrt_property_parse_int(CONNRT_PROP_INT, text, &value) == 0 &&
         value > 0) {
         return (size_t)value;
     }
-    return CONNRT_ENGINE_DEFAULT_CHUNK;
+    return fallback;
+}
+
+static size_t chunk_documents(const struct engine *e)
+{
+    if (e->opts->chunk_documents > 0) {
+        return e->opts->chunk_documents;
+    }
+    return container_count(e, CHUNK_PROPERTY, CONNRT_ENGINE_DEFAULT_CHUNK);
 }
 
 int connrt_engine_handled(const struct connrt_def_component *process, int status,
@@ -1184,6 +1191,8 @@ static int prepare(struct engine *e)
             fprintf(e->report, "connrt: --input %s\n", errstr);
             return CONNRT_EXIT_USAGE;
         }
+        connrt_input_set_max_document(
+            e->input, container_count(e, MAX_DOCUMENT_PROPERTY, CONNRT_INPUT_DEFAULT_MAX_DOCUMENT));
     }
     if (e->opts->shared_output != NULL) {
         e->output = e->opts->shared_output;

@@ -23,6 +23,8 @@
 #define FILE_NAME_PROPERTY "file.name"
 /* Bytes read at once from a file or stdin. */
 #define INPUT_BLOCK_SIZE ((size_t)256 * 1024)
+/* A read that stops at the limit: the document is larger. */
+#define TOO_LARGE (-2)
 
 struct connrt_input {
     connrt_input_format_t format;
@@ -31,6 +33,8 @@ struct connrt_input {
     FILE *fp;
     int owns_fp;
     size_t line_no;
+    size_t max_document;  /* bytes; a larger line or file is refused, unread */
+    size_t skipped;       /* bytes of the too-large line being skipped */
     char *block;         /* lines read ahead: block[start, end) not yet taken */
     size_t block_cap, block_start, block_end;
     int at_eof;
@@ -149,6 +153,7 @@ connrt_input_t *connrt_input_open(const char *path, connrt_input_format_t format
         return NULL;
     }
     in->format = format;
+    in->max_document = CONNRT_INPUT_DEFAULT_MAX_DOCUMENT;
     int use_stdin = (path == NULL || strcmp(path, "-") == 0);
     in->path = strdup(use_stdin ? "stdin" : path);
     if (in->path == NULL) {
@@ -188,6 +193,9 @@ static ssize_t read_all(connrt_input_t *in, int fd)
 {
     size_t len = 0;
     for (;;) {
+        if (len > in->max_document) {
+            return TOO_LARGE;
+        }
         if (len == in->file_cap) {
             size_t cap = in->file_cap ? in->file_cap * 2 : 65536;
             unsigned char *grown = realloc(in->file_buf, cap);
@@ -212,6 +220,13 @@ static ssize_t read_all(connrt_input_t *in, int fd)
     }
 }
 
+/* Why a document is refused: it is larger than the limit. */
+static const char *too_large(char *buf, size_t size, size_t limit)
+{
+    snprintf(buf, size, "larger than %zu bytes (execution.max.document.bytes); not read", limit);
+    return buf;
+}
+
 /* One document per file. A file that cannot be read is still a document
  * (empty payload) with an error, so that it gets an outcome. */
 static int next_file(connrt_input_t *in, connrt_arena_t *arena, connrt_document_t **doc,
@@ -230,12 +245,15 @@ static int next_file(connrt_input_t *in, connrt_arena_t *arena, connrt_document_
     snprintf(origin, plen, "%s%s%s", in->path,
              in->path[strlen(in->path) - 1] == '/' ? "" : "/", name);
     ssize_t len = -1;
+    char limit[96];
     int fd = open(origin, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         len = read_all(in, fd);
         close(fd);
     }
-    const char *why = (len < 0) ? strerror(errno) : NULL;
+    const char *why = (len == TOO_LARGE) ? too_large(limit, sizeof(limit), in->max_document)
+                      : (len < 0)        ? strerror(errno)
+                                         : NULL;
     *doc = connrt_document_new(arena, in->file_buf, len < 0 ? 0 : (size_t)len);
     if (*doc == NULL || connrt_document_set_property(*doc, FILE_NAME_PROPERTY, name) != 0) {
         snprintf(errstr, errstr_size, "out of memory");
@@ -450,6 +468,37 @@ static int fill_block(connrt_input_t *in)
 /* The next line, its "\n" or "\r\n" excluded (borrowed from the block
  * until the next call). Returns 1, 0 at the end, -1 with errno on a read
  * error. */
+/* The rest of a line longer than max_document is read and thrown away.
+ * Returns 1 once its end is reached (*len: the line's length), -1 on a
+ * read error. */
+static int skip_line(connrt_input_t *in, size_t *len)
+{
+    for (;;) {
+        size_t avail = in->block_end - in->block_start;
+        const char *start = avail > 0 ? in->block + in->block_start : NULL;
+        const char *nl = avail > 0 ? memchr(start, '\n', avail) : NULL;
+        if (nl != NULL) {
+            in->skipped += (size_t)(nl - start);
+            in->block_start += (size_t)(nl - start) + 1;
+            break;
+        }
+        in->skipped += avail;
+        in->block_start = in->block_end = 0;
+        if (in->at_eof) {
+            break;
+        }
+        if (fill_block(in) != 0) {
+            return -1;
+        }
+    }
+    *len = in->skipped;
+    in->skipped = 0;
+    return 1;
+}
+
+/* The next line: 1 with *line and *len (borrowed until the next call), 0 at
+ * the end, -1 on a read error, TOO_LARGE (*len: its length) for a line
+ * longer than max_document, which is skipped. */
 static int take_line(connrt_input_t *in, const char **line, size_t *len)
 {
     for (;;) {
@@ -457,9 +506,14 @@ static int take_line(connrt_input_t *in, const char **line, size_t *len)
         /* No block before the first read: NULL + 0 is undefined behaviour. */
         const char *start = avail > 0 ? in->block + in->block_start : NULL;
         const char *nl = avail > 0 ? memchr(start, '\n', avail) : NULL;
+        size_t n = nl != NULL ? (size_t)(nl - start) : avail;
+        if (n > in->max_document) {
+            /* Never held whole: what is read so far goes, the rest is read past. */
+            return skip_line(in, len) < 0 ? -1 : TOO_LARGE;
+        }
         if (nl != NULL || (in->at_eof && avail > 0)) {
             *line = start;
-            *len = nl != NULL ? (size_t)(nl - start) : avail;
+            *len = n;
             in->block_start += *len + (nl != NULL);
             if (nl != NULL && *len > 0 && start[*len - 1] == '\r') {
                 (*len)--;
@@ -478,17 +532,17 @@ static int take_line(connrt_input_t *in, const char **line, size_t *len)
 static int next_line(connrt_input_t *in, connrt_arena_t *arena, connrt_document_t **doc,
                      const char **error, char *errstr, size_t errstr_size)
 {
-    const char *line;
+    const char *line = "";
     size_t len;
     int rc = take_line(in, &line, &len);
-    if (rc <= 0) {
+    if (rc == 0 || rc == -1) {
         if (rc < 0) {
             snprintf(errstr, errstr_size, "%s: %s", in->path, strerror(errno));
         }
         return rc;
     }
     in->line_no++;
-    *doc = connrt_document_new(arena, line, len);
+    *doc = connrt_document_new(arena, line, rc == TOO_LARGE ? 0 : len);
     if (*doc == NULL) {
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
@@ -503,10 +557,20 @@ static int next_line(connrt_input_t *in, connrt_arena_t *arena, connrt_document_
         connrt_document_set_origin_ref(*doc, in->origin_path, in->line_no);
     }
     *error = NULL;
-    if (in->format == CONNRT_INPUT_JSONL) {
+    if (rc == TOO_LARGE) {
+        char why[160];
+        snprintf(why, sizeof(why), "line of %zu bytes, larger than %zu "
+                 "(execution.max.document.bytes); not read", len, in->max_document);
+        *error = line_error(arena, in->path, in->line_no, why);
+    } else if (in->format == CONNRT_INPUT_JSONL) {
         *error = parse_jsonl(in, arena, *doc, line, len);
     }
     return 1;
+}
+
+void connrt_input_set_max_document(connrt_input_t *in, size_t bytes)
+{
+    in->max_document = bytes;
 }
 
 int connrt_input_next(connrt_input_t *in, connrt_arena_t *arena, connrt_document_t **doc,

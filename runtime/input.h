@@ -29,6 +29,12 @@ connrt_input_t *connrt_input_open(const char *path, connrt_input_format_t format
                                   size_t errstr_size);
 void connrt_input_close(connrt_input_t *in); /* NULL no-op; does not close stdin */
 
+/* A line (or a file of a directory) larger than this many bytes is not read
+ * into memory: it becomes a document with an empty payload and an
+ * application error naming its line (or file) and size. */
+#define CONNRT_INPUT_DEFAULT_MAX_DOCUMENT ((size_t)100 * 1024 * 1024)
+void connrt_input_set_max_document(connrt_input_t *in, size_t bytes);
+
 /*
  * The next document, created in `arena` with its origin set ("PATH:LINE",
  * or the file's path for a directory). Returns 1 with *doc; *error is NULL,

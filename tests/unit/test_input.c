@@ -62,13 +62,17 @@ struct read_doc {
     const char *error;
 };
 
-/* Read every document of `path`; returns how many (at most max). */
-static size_t read_all(struct fixture *f, const char *path, connrt_input_format_t format,
-                       struct read_doc *out, size_t max)
+/* Read every document of `path` with documents of at most `limit` bytes
+ * (0: the default); returns how many (at most max). */
+static size_t read_limited(struct fixture *f, const char *path, connrt_input_format_t format,
+                           size_t limit, struct read_doc *out, size_t max)
 {
     char errstr[256];
     connrt_input_t *in = connrt_input_open(path, format, errstr, sizeof(errstr));
     assert_non_null(in);
+    if (limit > 0) {
+        connrt_input_set_max_document(in, limit);
+    }
     size_t n = 0;
     int rc;
     connrt_document_t *doc;
@@ -82,6 +86,12 @@ static size_t read_all(struct fixture *f, const char *path, connrt_input_format_
     assert_int_equal(rc, 0);
     connrt_input_close(in);
     return n;
+}
+
+static size_t read_all(struct fixture *f, const char *path, connrt_input_format_t format,
+                       struct read_doc *out, size_t max)
+{
+    return read_limited(f, path, format, 0, out, max);
 }
 
 static const char *payload(const connrt_document_t *doc)
@@ -264,6 +274,56 @@ static void input_format_parse__names__lines_jsonl_only(void **state)
     assert_int_equal(connrt_input_format_parse(NULL, &fmt), -1);
 }
 
+static void input_lines__line_over_the_limit__error_with_its_size_and_the_rest_read(void **state)
+{
+    struct fixture *f = *state;
+    /* Lines of 11 (over a limit of 10), 10, 700 KiB (over several blocks)
+     * and a last one of 12 without a newline. */
+    size_t big = 700 * 1024;
+    char *text = malloc(big + 64);
+    size_t n = 0;
+    n += (size_t)sprintf(text + n, "%s\n%s\n", "eleven-byte", "ten-bytes!");
+    memset(text + n, 'x', big);
+    n += big;
+    n += (size_t)sprintf(text + n, "\nafter\ntwelve-bytes");
+    const char *path = write_file(f, "limit.txt", text, n);
+    free(text);
+    struct read_doc d[8];
+    assert_int_equal(read_limited(f, path, CONNRT_INPUT_LINES, 10, d, 8), 5);
+    char want[400];
+    snprintf(want, sizeof(want), "%s:1: line of 11 bytes, larger than 10 "
+             "(execution.max.document.bytes); not read", path);
+    assert_string_equal(d[0].error, want);
+    assert_string_equal(payload(d[0].doc), "");
+    assert_null(d[1].error);
+    assert_string_equal(payload(d[1].doc), "ten-bytes!");
+    snprintf(want, sizeof(want), "%s:3: line of %zu bytes, larger than 10 "
+             "(execution.max.document.bytes); not read", path, big);
+    assert_string_equal(d[2].error, want);
+    assert_string_equal(payload(d[3].doc), "after");
+    snprintf(want, sizeof(want), "%s:5: line of 12 bytes, larger than 10 "
+             "(execution.max.document.bytes); not read", path);
+    assert_string_equal(d[4].error, want);
+    snprintf(want, sizeof(want), "%s:5", path);
+    assert_string_equal(connrt_document_origin(d[4].doc), want);
+}
+
+static void input_dir__file_over_the_limit__error_and_the_others_read(void **state)
+{
+    struct fixture *f = *state;
+    write_file(f, "a.txt", "small", 5);
+    write_file(f, "b.txt", "larger than ten", 15);
+    struct read_doc d[4];
+    assert_int_equal(read_limited(f, f->dir, CONNRT_INPUT_LINES, 10, d, 4), 2);
+    assert_null(d[0].error);
+    assert_string_equal(payload(d[0].doc), "small");
+    char want[300];
+    snprintf(want, sizeof(want), "%s/b.txt: larger than 10 bytes "
+             "(execution.max.document.bytes); not read", f->dir);
+    assert_string_equal(d[1].error, want);
+    assert_string_equal(payload(d[1].doc), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +347,11 @@ int main(void)
             input_jsonl__string_or_number_line__says_an_object_is_expected, setup, teardown),
         cmocka_unit_test_setup_teardown(input_open__directory_as_jsonl__refused_naming_it, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            input_lines__line_over_the_limit__error_with_its_size_and_the_rest_read, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(input_dir__file_over_the_limit__error_and_the_others_read,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
