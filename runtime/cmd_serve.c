@@ -71,6 +71,7 @@ struct server {
     struct generation *current;
     int draining;
     connrt_metrics_http_t *http;
+    long long metrics_port; /* what http listens on; 0: off */
 };
 
 /* ------------------------------------------------------------ fingerprints */
@@ -143,6 +144,20 @@ static void add_steps(struct text *t, const connrt_definitions_t *defs,
 /* Everything a running listener depends on, as one string (owned), or NULL
  * on no memory: the process, every operation and connection it uses (after
  * ${env:} substitution), and the container properties. */
+/* Container properties a reload applies to the running set itself: a
+ * change in them restarts no listener. */
+static int applied_in_place(const char *key)
+{
+    static const char *const keys[] = {METRICS_PORT_PROPERTY, "log.level", "log.format",
+                                       WORKERS_PROPERTY, NULL};
+    for (size_t i = 0; keys[i] != NULL; i++) {
+        if (strcmp(key, keys[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static char *fingerprint(const struct generation *gen, const struct connrt_def_component *p)
 {
     struct text t = {0};
@@ -155,6 +170,9 @@ static char *fingerprint(const struct generation *gen, const struct connrt_def_c
         const char *key, *value;
         int line;
         connrt_jprops_at(props, i, &key, &value, &line);
+        if (applied_in_place(key)) {
+            continue;
+        }
         text_add(&t, key);
         text_add(&t, value);
     }
@@ -599,7 +617,26 @@ static void metrics_start(struct server *s)
         fprintf(stderr, "connrt serve: metrics: %s\n", errstr);
         return;
     }
+    s->metrics_port = port;
     fprintf(stderr, "connrt serve: /health and /metrics on http://127.0.0.1:%lld\n", port);
+}
+
+/* A reload that changed metrics.port moves the endpoint (or turns it on or
+ * off); an unchanged one keeps it serving throughout. */
+static void metrics_restart(struct server *s)
+{
+    long long port = container_int(s->current->container, METRICS_PORT_PROPERTY, CONNRT_PROP_INT, 0);
+    if (port == s->metrics_port && (port <= 0 || s->http != NULL)) {
+        return;
+    }
+    connrt_metrics_http_stop(s->http);
+    s->http = NULL;
+    s->metrics_port = 0;
+    if (port <= 0) {
+        fprintf(stderr, "connrt serve: /health and /metrics turned off\n");
+        return;
+    }
+    metrics_start(s);
 }
 
 /* ----------------------------------------------------------------- shutdown */
@@ -699,12 +736,17 @@ static void reload(struct server *s)
     pthread_mutex_lock(&s->lock);
     struct generation *old = s->current;
     s->current = gen;
+    /* Held through the drain: when its last listener stops, the drain
+     * would free it, and the release below would free it again. */
+    old->listeners++;
     pthread_mutex_unlock(&s->lock);
     connrt_container_log_setup(gen->container);
+    metrics_restart(s);
     connrt_slots_set_limit(s->slots, (size_t)container_int(gen->container, WORKERS_PROPERTY, CONNRT_PROP_INT,
                                                            CONNRT_LISTENER_DEFAULT_WORKERS));
     drain_marked(s, stop);
     pthread_mutex_lock(&s->lock);
+    old->listeners--;
     generation_release(s, old);
     pthread_mutex_unlock(&s->lock);
     size_t before = s->count;

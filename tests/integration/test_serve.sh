@@ -117,11 +117,19 @@ check "the endpoint listens on 127.0.0.1 only (127.0.0.2 is refused)" \
 check "other paths are 404" \
     test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$metrics_port/nope")" = 404
 
-# --- SIGHUP with pa changed: pa drains and restarts, pb keeps running
+# --- SIGHUP with pa changed: pa drains and restarts, pb keeps running;
+# metrics.port changed too: the endpoint moves
 listeners_xml 50 > "$TMP/c/deploy/listeners.xml"
+old_port=$metrics_port
+metrics_port=$("$PYTHON3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+sed -i "s/^metrics.port=.*/metrics.port=$metrics_port/" "$TMP/c/container.properties"
 kill -HUP "$serve_PID"
 check "reload: one listener unchanged, one restarted" \
     wait_until 60 grep -q "reloaded: 1 listener(s) unchanged, 1 started, 0 failed" "$TMP/serve.err"
+check "reload: /health moved to the new metrics.port" \
+    test "$(curl -s -w '%{http_code}' "http://127.0.0.1:$metrics_port/health" | tail -c 3)" = 200
+check "reload: nothing answers on the old port" \
+    eval '! curl -s -o /dev/null "http://127.0.0.1:$old_port/health"'
 check "reload: only pa was stopped" \
     test "$(grep -c 'listener pa stopped' "$TMP/serve.err")-$(grep -c 'listener pb stopped' "$TMP/serve.err")" = "1-0"
 produce_json a 10001 15000
@@ -131,6 +139,16 @@ check "after the reload both listeners take the new messages" \
 check "pa restarted where it had committed: every message once" \
     test "$(distinct_docs "$TMP/c/data/output/pa.jsonl")" = "15000 15000"
 
+# --- SIGHUP with a container property both listeners use: both restart
+echo "connector.kafka.max.poll.records=500" >> "$TMP/c/container.properties"
+kill -HUP "$serve_PID"
+check "reload: a container property change restarts both listeners" \
+    wait_until 60 grep -q "reloaded: 0 listener(s) unchanged, 2 started, 0 failed" "$TMP/serve.err"
+produce_json a 15001 15500
+produce_json b 15001 15500
+check "after restarting both, both take new messages" \
+    wait_until 90 eval 'caught_up g-a a && caught_up g-b b'
+
 # --- SIGHUP with an invalid set: refused, every problem logged, still serving
 echo '<connrt xmlns="urn:connrt:definitions:1"><bogus/></connrt>' > "$TMP/c/deploy/zz-bad.xml"
 cp "$TMP/c/container.properties" "$TMP/c/container.properties.good"
@@ -139,7 +157,7 @@ kill -HUP "$serve_PID"
 check "invalid reload: refused, naming the file and line" \
     wait_until 60 grep -q "zz-bad.xml:1:" "$TMP/serve.err"
 check "invalid reload: the running set is kept" grep -q "reload refused, still running the old set" "$TMP/serve.err"
-produce_json b 15001 16000
+produce_json b 15501 16000
 check "invalid reload: listeners still process new messages" wait_until 60 caught_up g-b b
 rm "$TMP/c/deploy/zz-bad.xml"
 mv "$TMP/c/container.properties.good" "$TMP/c/container.properties"
@@ -150,8 +168,8 @@ stop_bg serve TERM
 check "SIGTERM: serve exits 0" test "$serve_STATUS" -eq 0
 check "the refused reload left the logging as it was: the drain's info lines reach logs/connrt.jsonl" \
     test "$(grep -c '"revoked\|revoked [0-9]' "$TMP/c/logs/connrt.jsonl")" -gt "$revoked_before"
-check "SIGTERM: both listeners stopped with their counts" \
-    eval 'grep -q "listener pa stopped" "$TMP/serve.err" && test "$(grep -c "listener pb stopped" "$TMP/serve.err")" -eq 1'
+check "SIGTERM: both listeners stopped with their counts (pb also at the reload that restarted both)" \
+    eval 'grep -q "listener pa stopped" "$TMP/serve.err" && test "$(grep -c "listener pb stopped" "$TMP/serve.err")" -eq 2'
 check "SIGTERM: everything processed is committed" eval 'caught_up g-a a && caught_up g-b b'
 check "the container's cap held: at most 2 executions at once, both listeners together" \
     grep -q "at most 2 executions ran at once" "$TMP/serve.err"
