@@ -12,21 +12,28 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PROPS_INITIAL_CAPACITY 4
-/* Kafka sets five tracked properties on every document it touches. */
-#define TRACKED_INITIAL_CAPACITY 8
+#include "known_names.h"
+
+/* Consume sets two document properties (topic, key); a line read from a
+ * file gets one or two from <set-properties>. */
+#define PROPS_INITIAL_CAPACITY 2
+/* Kafka sets five tracked properties on every document it touches (one
+ * more per header). */
+#define TRACKED_INITIAL_CAPACITY 5
 
 struct prop {
     const char *name;
     const char *value;
     /* Kept so that writers need no strlen per property (arena-bounded). */
-    uint32_t name_len, value_len;
+    uint32_t value_len;
+    uint16_t name_len;
+    uint8_t known; /* enum connrt_known_name */
 };
 
 struct prop_list {
     struct prop *items;
-    size_t count;
-    size_t capacity;
+    uint32_t count;
+    uint32_t capacity;
 };
 
 struct connrt_document {
@@ -38,8 +45,13 @@ struct connrt_document {
     const char *origin;  /* arena copy, or borrowed when origin_borrowed */
     size_t origin_line;  /* > 0: origin reads "origin:line" */
     const char *origin_text; /* arena: "origin:line", formatted on demand */
-    int origin_borrowed;
     size_t seq;
+    /* The value copied last, shared by the next property of the same value
+     * (Kafka sets the topic and the key as a tracked and a document
+     * property): arena strings are immutable. */
+    const char *last_value;
+    uint32_t last_value_len;
+    unsigned char origin_borrowed;
 };
 
 /* A copy of payload with a NUL after it, so text payloads can be read as C
@@ -59,17 +71,21 @@ static unsigned char *payload_copy(connrt_arena_t *arena, const void *payload, s
 
 connrt_document_t *connrt_document_new(connrt_arena_t *arena, const void *payload, size_t len)
 {
-    connrt_document_t *doc = connrt_arena_alloc(arena, sizeof(*doc));
+    /* The payload right after the document, in one allocation: a writer
+     * reads both, and a chunk of documents is far larger than the caches. */
+    if (len > SIZE_MAX - sizeof(connrt_document_t) - 1) {
+        return NULL;
+    }
+    connrt_document_t *doc = connrt_arena_alloc(arena, sizeof(*doc) + len + 1);
     if (doc == NULL) {
         return NULL;
     }
-    memset(doc, 0, sizeof(*doc));
-    doc->arena = arena;
-    doc->payload = payload_copy(arena, payload, len);
-    if (doc->payload == NULL) {
-        return NULL;
+    unsigned char *copy = (unsigned char *)(doc + 1);
+    *doc = (connrt_document_t){.arena = arena, .payload = copy, .len = len};
+    if (len > 0) {
+        memcpy(copy, payload, len);
     }
-    doc->len = len;
+    copy[len] = '\0';
     return doc;
 }
 
@@ -85,13 +101,15 @@ static int list_copy(connrt_arena_t *arena, struct prop_list *dst, const struct 
         return -1;
     }
     for (size_t i = 0; i < src->count; i++) {
-        dst->items[i] = src->items[i];
+        struct prop *p = &dst->items[i];
+        *p = src->items[i];
         if (copy_strings) {
-            dst->items[i].name = connrt_arena_strndup(arena, src->items[i].name,
-                                                      src->items[i].name_len);
-            dst->items[i].value = connrt_arena_strndup(arena, src->items[i].value,
-                                                       src->items[i].value_len);
-            if (dst->items[i].name == NULL || dst->items[i].value == NULL) {
+            /* Well-known names are static. */
+            if (p->known == CONNRT_KN_NONE) {
+                p->name = connrt_arena_strndup(arena, p->name, p->name_len);
+            }
+            p->value = connrt_arena_strndup(arena, p->value, p->value_len);
+            if (p->name == NULL || p->value == NULL) {
                 return -1;
             }
         }
@@ -113,6 +131,7 @@ connrt_document_t *connrt_document_clone(connrt_arena_t *arena, const connrt_doc
     *copy = *doc;
     copy->arena = arena;
     if (!same) {
+        copy->last_value = NULL;
         copy->payload = payload_copy(arena, doc->payload, doc->len);
         copy->origin_text = NULL;
         if (!doc->origin_borrowed) {
@@ -148,24 +167,27 @@ int connrt_document_set_payload(connrt_document_t *doc, const void *payload, siz
     return 0;
 }
 
-static struct prop *list_find_n(const struct prop_list *list, const char *name, size_t len)
+static struct prop *list_find(const struct prop_list *list, const char *name, size_t len,
+                              enum connrt_known_name known)
 {
     for (size_t i = 0; i < list->count; i++) {
-        if (list->items[i].name_len == len && memcmp(list->items[i].name, name, len) == 0) {
+        const struct prop *p = &list->items[i];
+        /* A well-known name is found by its id alone. */
+        if (known != CONNRT_KN_NONE ? p->known == known
+                                    : p->known == CONNRT_KN_NONE && p->name_len == len &&
+                                          memcmp(p->name, name, len) == 0) {
             return &list->items[i];
         }
     }
     return NULL;
 }
 
-static struct prop *list_find(const struct prop_list *list, const char *name)
+static int list_grow(connrt_arena_t *arena, struct prop_list *list, uint32_t initial)
 {
-    return list_find_n(list, name, strlen(name));
-}
-
-static int list_grow(connrt_arena_t *arena, struct prop_list *list, size_t initial)
-{
-    size_t capacity = list->capacity ? list->capacity * 2 : initial;
+    if (list->capacity > UINT32_MAX / 2) {
+        return -1;
+    }
+    uint32_t capacity = list->capacity ? list->capacity * 2 : initial;
     struct prop *items = connrt_arena_alloc(arena, capacity * sizeof(*items));
     if (items == NULL) {
         return -1;
@@ -178,59 +200,58 @@ static int list_grow(connrt_arena_t *arena, struct prop_list *list, size_t initi
     return 0;
 }
 
-/* Names set on nearly every document: stored as these static strings
- * rather than copied into the arena once per document. */
-static const struct {
-    const char *name;
-    size_t len;
-} well_known_names[] = {
-#define NAME(s) {s, sizeof(s) - 1}
-    NAME("kafka.topic"),           NAME("kafka.partition"),     NAME("kafka.offset"),
-    NAME("kafka.key"),             NAME("kafka.timestamp"),     NAME("connector.kafka.topic"),
-    NAME("connector.kafka.key"),   NAME("file.name"),           NAME("connrt.error"),
-#undef NAME
-};
-
-/* `name` for a new property: a well-known static string, or an arena copy. */
-static const char *name_copy(connrt_arena_t *arena, const char *name, size_t len)
+/* The arena copy of a value, or the document's last copied value when it
+ * is the same text. */
+static const char *value_copy(connrt_document_t *doc, const char *value, size_t len)
 {
-    for (size_t i = 0; i < sizeof(well_known_names) / sizeof(well_known_names[0]); i++) {
-        if (well_known_names[i].len == len && memcmp(well_known_names[i].name, name, len) == 0) {
-            return well_known_names[i].name;
-        }
+    if (doc->last_value != NULL && doc->last_value_len == len &&
+        memcmp(doc->last_value, value, len) == 0) {
+        return doc->last_value;
     }
-    return connrt_arena_strndup(arena, name, len);
+    char *copy = connrt_arena_strndup(doc->arena, value, len);
+    if (copy != NULL) {
+        doc->last_value = copy;
+        doc->last_value_len = (uint32_t)len;
+    }
+    return copy;
 }
 
-static int list_set(connrt_arena_t *arena, struct prop_list *list, size_t initial,
+/* Set `name` in `list` (one of doc's). Names are limited to 65535 bytes and
+ * values to 4 GiB - 1 (-1 beyond). */
+static int list_set(connrt_document_t *doc, struct prop_list *list, uint32_t initial,
                     const char *name, const char *value, size_t value_len)
 {
     if (name == NULL || value == NULL) {
         return -1;
     }
     size_t name_len = strlen(name);
-    if (name_len > UINT32_MAX || value_len > UINT32_MAX) {
+    if (name_len > UINT16_MAX || value_len > UINT32_MAX) {
         return -1;
     }
-    char *value_copy = connrt_arena_strndup(arena, value, value_len);
-    if (value_copy == NULL) {
+    enum connrt_known_name known = connrt_known_name(name, name_len);
+    const char *stored_value = value_copy(doc, value, value_len);
+    if (stored_value == NULL) {
         return -1;
     }
-    struct prop *p = list_find_n(list, name, name_len);
+    struct prop *p = list_find(list, name, name_len, known);
     if (p != NULL) {
-        p->value = value_copy;
+        p->value = stored_value;
         p->value_len = (uint32_t)value_len;
         return 0;
     }
-    if (list->count == list->capacity && list_grow(arena, list, initial) != 0) {
+    if (list->count == list->capacity && list_grow(doc->arena, list, initial) != 0) {
         return -1;
     }
-    const char *stored_name = name_copy(arena, name, name_len);
+    /* Names set on nearly every document are their static strings rather
+     * than a copy per document. */
+    const char *stored_name = known != CONNRT_KN_NONE
+                                  ? connrt_known_names[known].name
+                                  : connrt_arena_strndup(doc->arena, name, name_len);
     if (stored_name == NULL) {
         return -1;
     }
-    list->items[list->count] =
-        (struct prop){stored_name, value_copy, (uint32_t)name_len, (uint32_t)value_len};
+    list->items[list->count] = (struct prop){stored_name, stored_value, (uint32_t)value_len,
+                                             (uint16_t)name_len, (uint8_t)known};
     list->count++;
     return 0;
 }
@@ -240,7 +261,8 @@ static const char *list_get(const struct prop_list *list, const char *name)
     if (name == NULL) {
         return NULL;
     }
-    const struct prop *p = list_find(list, name);
+    size_t len = strlen(name);
+    const struct prop *p = list_find(list, name, len, connrt_known_name(name, len));
     return p != NULL ? p->value : NULL;
 }
 
@@ -263,7 +285,8 @@ static void list_at(const struct prop_list *list, size_t i, const char **name, c
 static void list_view(const struct prop_list *list, size_t i, struct connrt_property_view *out)
 {
     const struct prop *p = &list->items[i];
-    *out = (struct connrt_property_view){p->name, p->name_len, p->value, p->value_len};
+    *out = (struct connrt_property_view){p->name, p->name_len, p->value, p->value_len,
+                                         (enum connrt_known_name)p->known};
 }
 
 void connrt_document_property_view(const connrt_document_t *doc, size_t i,
@@ -291,7 +314,7 @@ int connrt_document_set_property(connrt_document_t *doc, const char *name, const
 int connrt_document_set_property_n(connrt_document_t *doc, const char *name, const char *value,
                                    size_t len)
 {
-    return list_set(doc->arena, &doc->props, PROPS_INITIAL_CAPACITY, name, value, len);
+    return list_set(doc, &doc->props, PROPS_INITIAL_CAPACITY, name, value, len);
 }
 
 size_t connrt_document_property_count(const connrt_document_t *doc)
@@ -312,7 +335,7 @@ const char *connrt_document_get_tracked(const connrt_document_t *doc, const char
 
 int connrt_document_set_tracked(connrt_document_t *doc, const char *name, const char *value)
 {
-    return list_set(doc->arena, &doc->tracked, TRACKED_INITIAL_CAPACITY, name, value,
+    return list_set(doc, &doc->tracked, TRACKED_INITIAL_CAPACITY, name, value,
                     value ? strlen(value) : 0);
 }
 

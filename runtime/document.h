@@ -7,6 +7,7 @@
 
 #include <connrt/connector.h>
 #include "arena.h"
+#include "known_names.h"
 
 /* New document with a copy of `payload` in `arena`; NULL on no memory.
  * Owned by the arena. */
@@ -18,7 +19,9 @@ connrt_document_t *connrt_document_clone(connrt_arena_t *arena, const connrt_doc
 const void *connrt_document_payload(const connrt_document_t *doc, size_t *len);
 int connrt_document_set_payload(connrt_document_t *doc, const void *payload, size_t len);
 
-/* Document properties; strings copied into the document's arena. */
+/* Document properties; strings copied into the document's arena (a value
+ * equal to the one set just before on the same document shares its copy).
+ * Names are limited to 65535 bytes: a longer one, or a NULL, returns -1. */
 const char *connrt_document_get_property(const connrt_document_t *doc, const char *name);
 int connrt_document_set_property(connrt_document_t *doc, const char *name, const char *value);
 /* The same with the value's first `len` bytes (borrowed; need not end in a
@@ -36,6 +39,7 @@ struct connrt_property_view {
     size_t name_len;
     const char *value;
     size_t value_len;
+    enum connrt_known_name known; /* CONNRT_KN_NONE unless a well-known name */
 };
 void connrt_document_property_view(const connrt_document_t *doc, size_t i,
                                    struct connrt_property_view *out);

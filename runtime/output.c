@@ -20,71 +20,9 @@
 
 #include "document.h"
 #include "json_bytes.h"
+#include "known_names.h"
 
 #define OUTPUT_FLUSH_THRESHOLD ((size_t)64 * 1024)
-
-/* Names on nearly every document, recognised by their length and one
- * comparison of constant length (which the compiler inlines) instead of a
- * search: a line holds a dozen of them. */
-enum known_name {
-    KN_NONE = 0,
-    KN_KAFKA_KEY,
-    KN_KAFKA_TOPIC,
-    KN_KAFKA_PARTITION,
-    KN_KAFKA_OFFSET,
-    KN_KAFKA_TIMESTAMP,
-    KN_CONNECTOR_KAFKA_TOPIC,
-    KN_CONNECTOR_KAFKA_KEY,
-    KN_FILE_NAME,
-    KN_CONNRT_ERROR,
-    KN_COUNT
-};
-
-/* Their ready-made JSON: ,"name": */
-static const struct known_key {
-    const char *json;
-    size_t len; /* of the name alone */
-} known_keys[KN_COUNT] = {
-#define KEY(id, name) [id] = {",\"" name "\":", sizeof(name) - 1}
-    KEY(KN_KAFKA_KEY, "kafka.key"),
-    KEY(KN_KAFKA_TOPIC, "kafka.topic"),
-    KEY(KN_KAFKA_PARTITION, "kafka.partition"),
-    KEY(KN_KAFKA_OFFSET, "kafka.offset"),
-    KEY(KN_KAFKA_TIMESTAMP, "kafka.timestamp"),
-    KEY(KN_CONNECTOR_KAFKA_TOPIC, "connector.kafka.topic"),
-    KEY(KN_CONNECTOR_KAFKA_KEY, "connector.kafka.key"),
-    KEY(KN_FILE_NAME, "file.name"),
-    KEY(KN_CONNRT_ERROR, "connrt.error"),
-#undef KEY
-};
-
-#define NAME_IS(name, lit) (memcmp((name), (lit), sizeof(lit) - 1) == 0)
-
-static enum known_name known_name(const char *name, size_t len)
-{
-    switch (len) {
-    case 9:
-        return NAME_IS(name, "kafka.key")   ? KN_KAFKA_KEY
-               : NAME_IS(name, "file.name") ? KN_FILE_NAME
-                                            : KN_NONE;
-    case 11:
-        return NAME_IS(name, "kafka.topic") ? KN_KAFKA_TOPIC : KN_NONE;
-    case 12:
-        return NAME_IS(name, "kafka.offset")   ? KN_KAFKA_OFFSET
-               : NAME_IS(name, "connrt.error") ? KN_CONNRT_ERROR
-                                               : KN_NONE;
-    case 15:
-        return NAME_IS(name, "kafka.partition")   ? KN_KAFKA_PARTITION
-               : NAME_IS(name, "kafka.timestamp") ? KN_KAFKA_TIMESTAMP
-                                                  : KN_NONE;
-    case 19:
-        return NAME_IS(name, "connector.kafka.key") ? KN_CONNECTOR_KAFKA_KEY : KN_NONE;
-    case 21:
-        return NAME_IS(name, "connector.kafka.topic") ? KN_CONNECTOR_KAFKA_TOPIC : KN_NONE;
-    default:
-        return KN_NONE;
-    }
-}
 
 /* The one mapping from tracked properties to output fields. */
 enum field_kind {
@@ -95,15 +33,15 @@ enum field_kind {
 static const struct kafka_field {
     const char *key; /* ,"field": as written */
     size_t key_len;
-    enum known_name tracked;
+    enum connrt_known_name tracked;
     enum field_kind kind;
 } kafka_fields[] = {
 #define FIELD(key, tracked, kind) {key, sizeof(key) - 1, tracked, kind}
-    FIELD(",\"key\":", KN_KAFKA_KEY, FIELD_STRING),
-    FIELD(",\"topic\":", KN_KAFKA_TOPIC, FIELD_STRING),
-    FIELD(",\"partition\":", KN_KAFKA_PARTITION, FIELD_NUMBER),
-    FIELD(",\"offset\":", KN_KAFKA_OFFSET, FIELD_NUMBER),
-    FIELD(",\"timestamp\":", KN_KAFKA_TIMESTAMP, FIELD_NUMBER),
+    FIELD(",\"key\":", CONNRT_KN_KAFKA_KEY, FIELD_STRING),
+    FIELD(",\"topic\":", CONNRT_KN_KAFKA_TOPIC, FIELD_STRING),
+    FIELD(",\"partition\":", CONNRT_KN_KAFKA_PARTITION, FIELD_NUMBER),
+    FIELD(",\"offset\":", CONNRT_KN_KAFKA_OFFSET, FIELD_NUMBER),
+    FIELD(",\"timestamp\":", CONNRT_KN_KAFKA_TIMESTAMP, FIELD_NUMBER),
 #undef FIELD
 };
 /* Every tracked "kafka.header.NAME" is NAME in the headers object. */
@@ -339,14 +277,15 @@ static void put_cstring(struct buffer *b, const char *s)
     put_string(b, s, strlen(s), 0);
 }
 
-/* "name": (with a leading comma unless first) */
-static void put_key(struct buffer *b, const char *name, size_t len, int *first)
+/* "name": (with a leading comma unless first); `known` is the name's id
+ * when it is one of the well-known names. */
+static void put_key(struct buffer *b, const char *name, size_t len, enum connrt_known_name known,
+                    int *first)
 {
     int skip = *first; /* no comma */
-    enum known_name k = known_name(name, len);
     *first = 0;
-    if (k != KN_NONE) {
-        buf_put(b, known_keys[k].json + skip, len + 4 - (size_t)skip);
+    if (known != CONNRT_KN_NONE) {
+        buf_put(b, connrt_known_names[known].json + skip, len + 4 - (size_t)skip);
         return;
     }
     if (!skip) {
@@ -420,7 +359,9 @@ static void put_headers(struct buffer *b, const connrt_document_t *doc, size_t c
         connrt_document_tracked_view(doc, i, &v);
         if (is_header(&v)) {
             size_t skip = sizeof(HEADER_PREFIX) - 1;
-            put_key(b, v.name + skip, v.name_len - skip, &first);
+            const char *name = v.name + skip;
+            size_t len = v.name_len - skip;
+            put_key(b, name, len, connrt_known_name(name, len), &first);
             put_string(b, v.value, v.value_len, 0);
         }
     }
@@ -430,18 +371,18 @@ static void put_headers(struct buffer *b, const connrt_document_t *doc, size_t c
 /* The kafka.* fields, found in one pass over the tracked properties. */
 static void put_kafka_fields(struct buffer *b, const connrt_document_t *doc)
 {
-    struct connrt_property_view values[KN_COUNT];
-    unsigned char found[KN_COUNT] = {0};
+    struct connrt_property_view values[CONNRT_KN_COUNT];
+    unsigned char found[CONNRT_KN_COUNT] = {0};
     size_t count = connrt_document_tracked_count(doc);
     int headers = 0;
     for (size_t i = 0; i < count; i++) {
         struct connrt_property_view v;
         connrt_document_tracked_view(doc, i, &v);
-        enum known_name k = known_name(v.name, v.name_len);
-        if (k != KN_NONE && !found[k]) {
+        enum connrt_known_name k = v.known;
+        if (k != CONNRT_KN_NONE && !found[k]) {
             found[k] = 1;
             values[k] = v;
-        } else if (k == KN_NONE && !headers) {
+        } else if (k == CONNRT_KN_NONE && !headers) {
             headers = is_header(&v);
         }
     }
@@ -477,7 +418,7 @@ static void put_object(struct buffer *b, const connrt_document_t *doc, size_t co
     for (size_t i = 0; i < count; i++) {
         struct connrt_property_view v;
         at(doc, i, &v);
-        put_key(b, v.name, v.name_len, &first);
+        put_key(b, v.name, v.name_len, v.known, &first);
         put_string(b, v.value, v.value_len, 0);
     }
     BUF_LIT(b, "}");

@@ -329,6 +329,45 @@ static void output_open_append__file_ends_mid_line__new_lines_start_on_their_own
     connrt_arena_destroy(a);
 }
 
+/* The exact bytes of a consumed message's line: the writer's shortcuts
+ * (ready-made keys, fields found by id, numbers unquoted) must not change
+ * one byte of the format. */
+static void output_write__kafka_message__exact_line(void **state)
+{
+    struct fixture *f = *state;
+    static const char value[] = "{\"customer\":\"c-1\",\"note\":\"a\tb\u00e9\"}";
+    connrt_document_t *d = connrt_document_new(f->arena, value, sizeof(value) - 1);
+    connrt_document_set_tracked(d, "kafka.topic", "orders");
+    connrt_document_set_property(d, "connector.kafka.topic", "orders");
+    connrt_document_set_tracked(d, "kafka.partition", "7");
+    connrt_document_set_tracked(d, "kafka.offset", "42");
+    connrt_document_set_tracked(d, "kafka.key", "c-1");
+    connrt_document_set_property(d, "connector.kafka.key", "c-1");
+    connrt_document_set_tracked(d, "kafka.timestamp", "1700000000000");
+    connrt_document_set_tracked(d, "kafka.header.trace\"id", "x\ny");
+    connrt_document_set_property(d, "connector.kafka.header.trace\"id", "x\ny");
+    connrt_document_set_property(d, "file.name", "in.txt");
+    connrt_document_set_property(d, "connrt.error", "none");
+    write_doc(f, d, NULL);
+    write_doc(f, d, "bad \"doc\"");
+    const char *line =
+        "{\"value\":\"{\\\"customer\\\":\\\"c-1\\\",\\\"note\\\":\\\"a\\tb\u00e9\\\"}\","
+        "\"key\":\"c-1\",\"topic\":\"orders\",\"partition\":7,\"offset\":42,"
+        "\"timestamp\":1700000000000,\"headers\":{\"trace\\\"id\":\"x\\ny\"},"
+        "\"properties\":{\"connector.kafka.topic\":\"orders\",\"connector.kafka.key\":\"c-1\","
+        "\"connector.kafka.header.trace\\\"id\":\"x\\ny\",\"file.name\":\"in.txt\","
+        "\"connrt.error\":\"none\"},"
+        "\"tracked\":{\"kafka.topic\":\"orders\",\"kafka.partition\":\"7\",\"kafka.offset\":\"42\","
+        "\"kafka.key\":\"c-1\",\"kafka.timestamp\":\"1700000000000\","
+        "\"kafka.header.trace\\\"id\":\"x\\ny\"},";
+    char expected[4096];
+    snprintf(expected, sizeof(expected),
+             "%s\"outcome\":\"success\"}\n"
+             "%s\"outcome\":\"application_error\",\"error\":\"bad \\\"doc\\\"\"}\n",
+             line, line);
+    assert_string_equal(finish(f), expected);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -346,6 +385,7 @@ int main(void)
         cmocka_unit_test(output_open__unwritable_path__error_names_path),
         cmocka_unit_test(output_close__full_disk__reports_error),
         cmocka_unit_test(output_open_append__file_ends_mid_line__new_lines_start_on_their_own),
+        T(output_write__kafka_message__exact_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
