@@ -200,12 +200,26 @@ static int list_grow(connrt_arena_t *arena, struct prop_list *list, uint32_t ini
     return 0;
 }
 
+/* memcmp(a, b, n) == 0, without a library call for the short values
+ * properties mostly hold. */
+static int same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n > 16) {
+        return memcmp(a, b, n) == 0;
+    }
+    unsigned char diff = 0;
+    for (size_t i = 0; i < n; i++) {
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    }
+    return diff == 0;
+}
+
 /* The arena copy of a value, or the document's last copied value when it
  * is the same text. */
 static const char *value_copy(connrt_document_t *doc, const char *value, size_t len)
 {
     if (doc->last_value != NULL && doc->last_value_len == len &&
-        memcmp(doc->last_value, value, len) == 0) {
+        same_bytes(doc->last_value, value, len)) {
         return doc->last_value;
     }
     char *copy = connrt_arena_strndup(doc->arena, value, len);

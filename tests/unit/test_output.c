@@ -368,6 +368,34 @@ static void output_write__kafka_message__exact_line(void **state)
     assert_string_equal(finish(f), expected);
 }
 
+/* The escape of one character at every offset of a longer plain run, byte
+ * for byte: the writer copies in blocks while it looks for escapes. */
+static void output_write__escape_at_every_offset__exact_bytes(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        const char *raw, *json;
+    } cases[] = {{"\"", "\\\""}, {"\\", "\\\\"}, {"\n", "\\n"},      {"\x01", "\\u0001"},
+                 {"\x1f", "\\u001f"}, {"\xc3\xa9", "\xc3\xa9"}, {"\x7f", "\x7f"}};
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        for (size_t off = 0; off < 48; off++) {
+            char value[128], expected[256];
+            memset(value, 'a', off);
+            size_t n = off + (size_t)snprintf(value + off, sizeof(value) - off, "%s%s",
+                                              cases[c].raw, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+            snprintf(expected, sizeof(expected), "{\"value\":\"%.*s%s%s\",\"key\":", (int)off,
+                     value, cases[c].json, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+            connrt_document_t *d = connrt_document_new(f->arena, value, n);
+            rewind(f->fp);
+            write_doc(f, d, NULL);
+            const char *text = finish(f);
+            if (strncmp(text, expected, strlen(expected)) != 0) {
+                fail_msg("case %zu offset %zu: %s", c, off, text);
+            }
+        }
+    }
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -386,6 +414,7 @@ int main(void)
         cmocka_unit_test(output_close__full_disk__reports_error),
         cmocka_unit_test(output_open_append__file_ends_mid_line__new_lines_start_on_their_own),
         T(output_write__kafka_message__exact_line),
+        T(output_write__escape_at_every_offset__exact_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
