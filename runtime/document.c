@@ -21,17 +21,12 @@
  * more per header). */
 #define TRACKED_INITIAL_CAPACITY 5
 
-struct prop {
-    const char *name;
-    const char *value;
-    /* Kept so that writers need no strlen per property (arena-bounded). */
-    uint32_t value_len;
-    uint16_t name_len;
-    uint8_t known; /* enum connrt_known_name */
-};
+/* One property. The storage element is the writers' view (document.h), so
+ * that they read the lists in place. */
+typedef struct connrt_property_view prop_t;
 
 struct prop_list {
-    struct prop *items;
+    prop_t *items;
     uint32_t count;
     uint32_t capacity;
 };
@@ -101,7 +96,7 @@ static int list_copy(connrt_arena_t *arena, struct prop_list *dst, const struct 
         return -1;
     }
     for (size_t i = 0; i < src->count; i++) {
-        struct prop *p = &dst->items[i];
+        prop_t *p = &dst->items[i];
         *p = src->items[i];
         if (copy_strings) {
             /* Well-known names are static. */
@@ -167,11 +162,11 @@ int connrt_document_set_payload(connrt_document_t *doc, const void *payload, siz
     return 0;
 }
 
-static struct prop *list_find(const struct prop_list *list, const char *name, size_t len,
-                              enum connrt_known_name known)
+static prop_t *list_find(const struct prop_list *list, const char *name, size_t len,
+                         enum connrt_known_name known)
 {
     for (size_t i = 0; i < list->count; i++) {
-        const struct prop *p = &list->items[i];
+        const prop_t *p = &list->items[i];
         /* A well-known name is found by its id alone. */
         if (known != CONNRT_KN_NONE ? p->known == known
                                     : p->known == CONNRT_KN_NONE && p->name_len == len &&
@@ -188,7 +183,7 @@ static int list_grow(connrt_arena_t *arena, struct prop_list *list, uint32_t ini
         return -1;
     }
     uint32_t capacity = list->capacity ? list->capacity * 2 : initial;
-    struct prop *items = connrt_arena_alloc(arena, capacity * sizeof(*items));
+    prop_t *items = connrt_arena_alloc(arena, capacity * sizeof(*items));
     if (items == NULL) {
         return -1;
     }
@@ -247,7 +242,7 @@ static int list_set(connrt_document_t *doc, struct prop_list *list, uint32_t ini
     if (stored_value == NULL) {
         return -1;
     }
-    struct prop *p = list_find(list, name, name_len, known);
+    prop_t *p = list_find(list, name, name_len, known);
     if (p != NULL) {
         p->value = stored_value;
         p->value_len = (uint32_t)value_len;
@@ -264,8 +259,8 @@ static int list_set(connrt_document_t *doc, struct prop_list *list, uint32_t ini
     if (stored_name == NULL) {
         return -1;
     }
-    list->items[list->count] = (struct prop){stored_name, stored_value, (uint32_t)value_len,
-                                             (uint16_t)name_len, (uint8_t)known};
+    list->items[list->count] =
+        (prop_t){stored_name, stored_value, (uint32_t)value_len, (uint16_t)name_len, (uint8_t)known};
     list->count++;
     return 0;
 }
@@ -276,7 +271,7 @@ static const char *list_get(const struct prop_list *list, const char *name)
         return NULL;
     }
     size_t len = strlen(name);
-    const struct prop *p = list_find(list, name, len, connrt_known_name(name, len));
+    const prop_t *p = list_find(list, name, len, connrt_known_name(name, len));
     return p != NULL ? p->value : NULL;
 }
 
@@ -296,23 +291,18 @@ static void list_at(const struct prop_list *list, size_t i, const char **name, c
     }
 }
 
-static void list_view(const struct prop_list *list, size_t i, struct connrt_property_view *out)
+const struct connrt_property_view *connrt_document_properties(const connrt_document_t *doc,
+                                                              size_t *count)
 {
-    const struct prop *p = &list->items[i];
-    *out = (struct connrt_property_view){p->name, p->name_len, p->value, p->value_len,
-                                         (enum connrt_known_name)p->known};
+    *count = doc->props.count;
+    return doc->props.items;
 }
 
-void connrt_document_property_view(const connrt_document_t *doc, size_t i,
-                                   struct connrt_property_view *out)
+const struct connrt_property_view *connrt_document_tracked_all(const connrt_document_t *doc,
+                                                               size_t *count)
 {
-    list_view(&doc->props, i, out);
-}
-
-void connrt_document_tracked_view(const connrt_document_t *doc, size_t i,
-                                  struct connrt_property_view *out)
-{
-    list_view(&doc->tracked, i, out);
+    *count = doc->tracked.count;
+    return doc->tracked.items;
 }
 
 const char *connrt_document_get_property(const connrt_document_t *doc, const char *name)

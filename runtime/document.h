@@ -6,6 +6,7 @@
 #define CONNRT_DOCUMENT_H
 
 #include <connrt/connector.h>
+#include <stdint.h>
 #include "arena.h"
 #include "known_names.h"
 
@@ -32,19 +33,21 @@ size_t connrt_document_property_count(const connrt_document_t *doc);
 void connrt_document_property_at(const connrt_document_t *doc, size_t i, const char **name,
                                  const char **value);
 
-/* The i-th (i < count) property or tracked property with the lengths of its
- * strings, for writers; the strings are borrowed like those above. */
+/* A property or tracked property with the lengths of its strings, for
+ * writers; the strings are borrowed like those above. */
 struct connrt_property_view {
     const char *name;
-    size_t name_len;
     const char *value;
-    size_t value_len;
-    enum connrt_known_name known; /* CONNRT_KN_NONE unless a well-known name */
+    uint32_t value_len;
+    uint16_t name_len;
+    uint8_t known; /* enum connrt_known_name: CONNRT_KN_NONE unless well known */
 };
-void connrt_document_property_view(const connrt_document_t *doc, size_t i,
-                                   struct connrt_property_view *out);
-void connrt_document_tracked_view(const connrt_document_t *doc, size_t i,
-                                  struct connrt_property_view *out);
+/* All properties (tracked properties), in the order they were first set:
+ * *count of them, borrowed until the next set on the document. */
+const struct connrt_property_view *connrt_document_properties(const connrt_document_t *doc,
+                                                              size_t *count);
+const struct connrt_property_view *connrt_document_tracked_all(const connrt_document_t *doc,
+                                                               size_t *count);
 
 /* Tracked properties; same ownership. */
 const char *connrt_document_get_tracked(const connrt_document_t *doc, const char *name);

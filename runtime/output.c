@@ -361,19 +361,19 @@ static int is_header(const struct connrt_property_view *v)
            memcmp(v->name, HEADER_PREFIX, sizeof(HEADER_PREFIX) - 1) == 0;
 }
 
-static void put_headers(struct buffer *b, const connrt_document_t *doc, size_t count)
+static void put_headers(struct buffer *b, const struct connrt_property_view *tracked,
+                        size_t count)
 {
     int first = 1;
     BUF_LIT(b, HEADERS_KEY "{");
     for (size_t i = 0; i < count; i++) {
-        struct connrt_property_view v;
-        connrt_document_tracked_view(doc, i, &v);
-        if (is_header(&v)) {
+        const struct connrt_property_view *v = &tracked[i];
+        if (is_header(v)) {
             size_t skip = sizeof(HEADER_PREFIX) - 1;
-            const char *name = v.name + skip;
-            size_t len = v.name_len - skip;
+            const char *name = v->name + skip;
+            size_t len = v->name_len - skip;
             put_key(b, name, len, connrt_known_name(name, len), &first);
-            put_string(b, v.value, v.value_len, 0);
+            put_string(b, v->value, v->value_len, 0);
         }
     }
     BUF_LIT(b, "}");
@@ -437,31 +437,28 @@ static void put_value(struct buffer *b, const struct line_memo *m,
 }
 
 /* The kafka.* fields, found in one pass over the tracked properties. */
-static void put_kafka_fields(struct buffer *b, const connrt_document_t *doc,
-                             struct line_memo *memo)
+static void put_kafka_fields(struct buffer *b, const struct connrt_property_view *tracked,
+                             size_t count, struct line_memo *memo)
 {
-    struct connrt_property_view values[CONNRT_KN_COUNT];
-    unsigned char found[CONNRT_KN_COUNT] = {0};
-    size_t count = connrt_document_tracked_count(doc);
+    /* Where each well-known tracked property is (the first of its name). */
+    const struct connrt_property_view *values[CONNRT_KN_COUNT] = {0};
     int headers = 0;
     for (size_t i = 0; i < count; i++) {
-        struct connrt_property_view v;
-        connrt_document_tracked_view(doc, i, &v);
-        enum connrt_known_name k = v.known;
-        if (k != CONNRT_KN_NONE && !found[k]) {
-            found[k] = 1;
+        const struct connrt_property_view *v = &tracked[i];
+        enum connrt_known_name k = (enum connrt_known_name)v->known;
+        if (k != CONNRT_KN_NONE && values[k] == NULL) {
             values[k] = v;
         } else if (k == CONNRT_KN_NONE && !headers) {
-            headers = is_header(&v);
+            headers = is_header(v);
         }
     }
     /* Every field of design §7 is always present: null (headers: {}) when
      * the document has no such value, e.g. a message without a key. */
     for (size_t f = 0; f < sizeof(kafka_fields) / sizeof(kafka_fields[0]); f++) {
         const struct kafka_field *field = &kafka_fields[f];
-        const struct connrt_property_view *v = &values[field->tracked];
+        const struct connrt_property_view *v = values[field->tracked];
         buf_put(b, field->key, field->key_len);
-        if (!found[field->tracked]) {
+        if (v == NULL) {
             BUF_LIT(b, "null");
         } else if (field->kind == FIELD_NUMBER && is_json_integer(v->value, v->value_len)) {
             buf_put(b, v->value, v->value_len);
@@ -473,25 +470,21 @@ static void put_kafka_fields(struct buffer *b, const connrt_document_t *doc,
         }
     }
     if (headers) {
-        put_headers(b, doc, count);
+        put_headers(b, tracked, count);
     } else {
         BUF_LIT(b, HEADERS_KEY "{}");
     }
 }
 
-typedef void (*view_at_fn)(const connrt_document_t *doc, size_t i,
-                           struct connrt_property_view *out);
-
-static void put_object(struct buffer *b, const connrt_document_t *doc, size_t count,
-                       view_at_fn at, const struct line_memo *memo)
+static void put_object(struct buffer *b, const struct connrt_property_view *props, size_t count,
+                       const struct line_memo *memo)
 {
     int first = 1;
     BUF_LIT(b, "{");
     for (size_t i = 0; i < count; i++) {
-        struct connrt_property_view v;
-        at(doc, i, &v);
-        put_key(b, v.name, v.name_len, v.known, &first);
-        put_value(b, memo, &v);
+        const struct connrt_property_view *v = &props[i];
+        put_key(b, v->name, v->name_len, (enum connrt_known_name)v->known, &first);
+        put_value(b, memo, v);
     }
     BUF_LIT(b, "}");
 }
@@ -510,12 +503,14 @@ static void put_document(struct buffer *b, const connrt_document_t *doc, const c
     }
     struct line_memo memo;
     memo.count = 0;
-    put_kafka_fields(b, doc, &memo);
+    size_t nprops, ntracked;
+    const struct connrt_property_view *props = connrt_document_properties(doc, &nprops);
+    const struct connrt_property_view *tracked = connrt_document_tracked_all(doc, &ntracked);
+    put_kafka_fields(b, tracked, ntracked, &memo);
     BUF_LIT(b, ",\"properties\":");
-    put_object(b, doc, connrt_document_property_count(doc), connrt_document_property_view,
-               &memo);
+    put_object(b, props, nprops, &memo);
     BUF_LIT(b, ",\"tracked\":");
-    put_object(b, doc, connrt_document_tracked_count(doc), connrt_document_tracked_view, &memo);
+    put_object(b, tracked, ntracked, &memo);
     if (error != NULL) {
         BUF_LIT(b, ",\"outcome\":\"application_error\",\"error\":");
         put_cstring(b, error);
