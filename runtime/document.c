@@ -225,8 +225,8 @@ static const char *value_copy(connrt_document_t *doc, const char *value, size_t 
     return copy;
 }
 
-/* Set `name` in `list` (one of doc's). Names are limited to 65535 bytes and
- * values to 4 GiB - 1 (-1 beyond). */
+/* Set `name` in `list` (one of doc's). Names are limited to
+ * CONNRT_PROPERTY_NAME_MAX bytes and values to 4 GiB - 1 (-1 beyond). */
 static int list_set(connrt_document_t *doc, struct prop_list *list, uint32_t initial,
                     const char *name, const char *value, size_t value_len)
 {
@@ -234,7 +234,7 @@ static int list_set(connrt_document_t *doc, struct prop_list *list, uint32_t ini
         return -1;
     }
     size_t name_len = strlen(name);
-    if (name_len > UINT16_MAX || value_len > UINT32_MAX) {
+    if (name_len > CONNRT_PROPERTY_NAME_MAX || value_len > UINT32_MAX) {
         return -1;
     }
     enum connrt_known_name known = connrt_known_name(name, name_len);
@@ -260,7 +260,7 @@ static int list_set(connrt_document_t *doc, struct prop_list *list, uint32_t ini
         return -1;
     }
     list->items[list->count] =
-        (prop_t){stored_name, stored_value, (uint32_t)value_len, (uint16_t)name_len, (uint8_t)known};
+        (prop_t){stored_name, stored_value, (uint32_t)value_len, (unsigned)name_len, (unsigned)known};
     list->count++;
     return 0;
 }

@@ -22,7 +22,8 @@ int connrt_document_set_payload(connrt_document_t *doc, const void *payload, siz
 
 /* Document properties; strings copied into the document's arena (a value
  * equal to the one set just before on the same document shares its copy).
- * Names are limited to 65535 bytes: a longer one, or a NULL, returns -1. */
+ * A name longer than CONNRT_PROPERTY_NAME_MAX (16 MiB), or a NULL, returns
+ * -1. */
 const char *connrt_document_get_property(const connrt_document_t *doc, const char *name);
 int connrt_document_set_property(connrt_document_t *doc, const char *name, const char *value);
 /* The same with the value's first `len` bytes (borrowed; need not end in a
@@ -39,9 +40,11 @@ struct connrt_property_view {
     const char *name;
     const char *value;
     uint32_t value_len;
-    uint16_t name_len;
-    uint8_t known; /* enum connrt_known_name: CONNRT_KN_NONE unless well known */
+    unsigned name_len : 24;
+    unsigned known : 8; /* enum connrt_known_name: CONNRT_KN_NONE unless well known */
 };
+/* The longest property name (the length shares a word with `known`). */
+#define CONNRT_PROPERTY_NAME_MAX ((1u << 24) - 1)
 /* All properties (tracked properties), in the order they were first set:
  * *count of them, borrowed until the next set on the document. */
 const struct connrt_property_view *connrt_document_properties(const connrt_document_t *doc,
