@@ -100,8 +100,8 @@ static int list_copy(connrt_arena_t *arena, struct prop_list *dst, const struct 
         *p = src->items[i];
         if (copy_strings) {
             /* Well-known names are static. */
-            if (p->known == CONNRT_KN_NONE) {
-                p->name = connrt_arena_strndup(arena, p->name, p->name_len);
+            if (connrt_property_known(p) == CONNRT_KN_NONE) {
+                p->name = connrt_arena_strndup(arena, p->name, connrt_property_name_len(p));
             }
             p->value = connrt_arena_strndup(arena, p->value, p->value_len);
             if (p->name == NULL || p->value == NULL) {
@@ -167,10 +167,10 @@ static prop_t *list_find(const struct prop_list *list, const char *name, size_t 
 {
     for (size_t i = 0; i < list->count; i++) {
         const prop_t *p = &list->items[i];
-        /* A well-known name is found by its id alone. */
-        if (known != CONNRT_KN_NONE ? p->known == known
-                                    : p->known == CONNRT_KN_NONE && p->name_len == len &&
-                                          memcmp(p->name, name, len) == 0) {
+        /* A well-known name is found by its id alone; the info of any other
+         * is its length alone. */
+        if (known != CONNRT_KN_NONE ? connrt_property_known(p) == known
+                                    : p->name_info == len && memcmp(p->name, name, len) == 0) {
             return &list->items[i];
         }
     }
@@ -259,8 +259,8 @@ static int list_set(connrt_document_t *doc, struct prop_list *list, uint32_t ini
     if (stored_name == NULL) {
         return -1;
     }
-    list->items[list->count] =
-        (prop_t){stored_name, stored_value, (uint32_t)value_len, (unsigned)name_len, (unsigned)known};
+    list->items[list->count] = (prop_t){stored_name, stored_value, (uint32_t)value_len,
+                                        (uint32_t)name_len | (uint32_t)known << 24};
     list->count++;
     return 0;
 }

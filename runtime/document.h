@@ -40,11 +40,24 @@ struct connrt_property_view {
     const char *name;
     const char *value;
     uint32_t value_len;
-    unsigned name_len : 24;
-    unsigned known : 8; /* enum connrt_known_name: CONNRT_KN_NONE unless well known */
+    /* The name's length (low 24 bits) and its enum connrt_known_name (high
+     * 8 bits, CONNRT_KN_NONE unless well known): read them with the two
+     * functions below. One word, stored whole (bit-fields were read back
+     * from the fresh slot before each store). */
+    uint32_t name_info;
 };
-/* The longest property name (the length shares a word with `known`). */
+/* The longest property name (its length shares a word with the id). */
 #define CONNRT_PROPERTY_NAME_MAX ((1u << 24) - 1)
+
+static inline size_t connrt_property_name_len(const struct connrt_property_view *v)
+{
+    return v->name_info & CONNRT_PROPERTY_NAME_MAX;
+}
+
+static inline enum connrt_known_name connrt_property_known(const struct connrt_property_view *v)
+{
+    return (enum connrt_known_name)(v->name_info >> 24);
+}
 /* All properties (tracked properties), in the order they were first set:
  * *count of them, borrowed until the next set on the document. */
 const struct connrt_property_view *connrt_document_properties(const connrt_document_t *doc,

@@ -357,7 +357,7 @@ static int is_json_integer(const char *s, size_t n)
 
 static int is_header(const struct connrt_property_view *v)
 {
-    return v->name_len > sizeof(HEADER_PREFIX) - 1 &&
+    return connrt_property_name_len(v) > sizeof(HEADER_PREFIX) - 1 &&
            memcmp(v->name, HEADER_PREFIX, sizeof(HEADER_PREFIX) - 1) == 0;
 }
 
@@ -371,7 +371,7 @@ static void put_headers(struct buffer *b, const struct connrt_property_view *tra
         if (is_header(v)) {
             size_t skip = sizeof(HEADER_PREFIX) - 1;
             const char *name = v->name + skip;
-            size_t len = v->name_len - skip;
+            size_t len = connrt_property_name_len(v) - skip;
             put_key(b, name, len, connrt_known_name(name, len), &first);
             put_string(b, v->value, v->value_len, 0);
         }
@@ -445,7 +445,7 @@ static void put_kafka_fields(struct buffer *b, const struct connrt_property_view
     int headers = 0;
     for (size_t i = 0; i < count; i++) {
         const struct connrt_property_view *v = &tracked[i];
-        enum connrt_known_name k = (enum connrt_known_name)v->known;
+        enum connrt_known_name k = connrt_property_known(v);
         if (k != CONNRT_KN_NONE && values[k] == NULL) {
             values[k] = v;
         } else if (k == CONNRT_KN_NONE && !headers) {
@@ -483,7 +483,7 @@ static void put_object(struct buffer *b, const struct connrt_property_view *prop
     BUF_LIT(b, "{");
     for (size_t i = 0; i < count; i++) {
         const struct connrt_property_view *v = &props[i];
-        put_key(b, v->name, v->name_len, (enum connrt_known_name)v->known, &first);
+        put_key(b, v->name, connrt_property_name_len(v), connrt_property_known(v), &first);
         put_value(b, memo, v);
     }
     BUF_LIT(b, "}");
