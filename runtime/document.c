@@ -12,21 +12,23 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PROPS_INITIAL_CAPACITY 4
-/* Kafka sets five tracked properties on every document it touches. */
-#define TRACKED_INITIAL_CAPACITY 8
+#include "known_names.h"
 
-struct prop {
-    const char *name;
-    const char *value;
-    /* Kept so that writers need no strlen per property (arena-bounded). */
-    uint32_t name_len, value_len;
-};
+/* Consume sets two document properties (topic, key); a line read from a
+ * file gets one or two from <set-properties>. */
+#define PROPS_INITIAL_CAPACITY 2
+/* Kafka sets five tracked properties on every document it touches (one
+ * more per header). */
+#define TRACKED_INITIAL_CAPACITY 5
+
+/* One property. The storage element is the writers' view (document.h), so
+ * that they read the lists in place. */
+typedef struct connrt_property_view prop_t;
 
 struct prop_list {
-    struct prop *items;
-    size_t count;
-    size_t capacity;
+    prop_t *items;
+    uint32_t count;
+    uint32_t capacity;
 };
 
 struct connrt_document {
@@ -38,8 +40,13 @@ struct connrt_document {
     const char *origin;  /* arena copy, or borrowed when origin_borrowed */
     size_t origin_line;  /* > 0: origin reads "origin:line" */
     const char *origin_text; /* arena: "origin:line", formatted on demand */
-    int origin_borrowed;
     size_t seq;
+    /* The value copied last, shared by the next property of the same value
+     * (Kafka sets the topic and the key as a tracked and a document
+     * property): arena strings are immutable. */
+    const char *last_value;
+    uint32_t last_value_len;
+    unsigned char origin_borrowed;
 };
 
 /* A copy of payload with a NUL after it, so text payloads can be read as C
@@ -59,17 +66,21 @@ static unsigned char *payload_copy(connrt_arena_t *arena, const void *payload, s
 
 connrt_document_t *connrt_document_new(connrt_arena_t *arena, const void *payload, size_t len)
 {
-    connrt_document_t *doc = connrt_arena_alloc(arena, sizeof(*doc));
+    /* The payload right after the document, in one allocation: a writer
+     * reads both, and a chunk of documents is far larger than the caches. */
+    if (len > SIZE_MAX - sizeof(connrt_document_t) - 1) {
+        return NULL;
+    }
+    connrt_document_t *doc = connrt_arena_alloc(arena, sizeof(*doc) + len + 1);
     if (doc == NULL) {
         return NULL;
     }
-    memset(doc, 0, sizeof(*doc));
-    doc->arena = arena;
-    doc->payload = payload_copy(arena, payload, len);
-    if (doc->payload == NULL) {
-        return NULL;
+    unsigned char *copy = (unsigned char *)(doc + 1);
+    *doc = (connrt_document_t){.arena = arena, .payload = copy, .len = len};
+    if (len > 0) {
+        memcpy(copy, payload, len);
     }
-    doc->len = len;
+    copy[len] = '\0';
     return doc;
 }
 
@@ -85,13 +96,15 @@ static int list_copy(connrt_arena_t *arena, struct prop_list *dst, const struct 
         return -1;
     }
     for (size_t i = 0; i < src->count; i++) {
-        dst->items[i] = src->items[i];
+        prop_t *p = &dst->items[i];
+        *p = src->items[i];
         if (copy_strings) {
-            dst->items[i].name = connrt_arena_strndup(arena, src->items[i].name,
-                                                      src->items[i].name_len);
-            dst->items[i].value = connrt_arena_strndup(arena, src->items[i].value,
-                                                       src->items[i].value_len);
-            if (dst->items[i].name == NULL || dst->items[i].value == NULL) {
+            /* Well-known names are static. */
+            if (connrt_property_known(p) == CONNRT_KN_NONE) {
+                p->name = connrt_arena_strndup(arena, p->name, connrt_property_name_len(p));
+            }
+            p->value = connrt_arena_strndup(arena, p->value, p->value_len);
+            if (p->name == NULL || p->value == NULL) {
                 return -1;
             }
         }
@@ -113,6 +126,7 @@ connrt_document_t *connrt_document_clone(connrt_arena_t *arena, const connrt_doc
     *copy = *doc;
     copy->arena = arena;
     if (!same) {
+        copy->last_value = NULL;
         copy->payload = payload_copy(arena, doc->payload, doc->len);
         copy->origin_text = NULL;
         if (!doc->origin_borrowed) {
@@ -148,25 +162,28 @@ int connrt_document_set_payload(connrt_document_t *doc, const void *payload, siz
     return 0;
 }
 
-static struct prop *list_find_n(const struct prop_list *list, const char *name, size_t len)
+static prop_t *list_find(const struct prop_list *list, const char *name, size_t len,
+                         enum connrt_known_name known)
 {
     for (size_t i = 0; i < list->count; i++) {
-        if (list->items[i].name_len == len && memcmp(list->items[i].name, name, len) == 0) {
+        const prop_t *p = &list->items[i];
+        /* A well-known name is found by its id alone; the info of any other
+         * is its length alone. */
+        if (known != CONNRT_KN_NONE ? connrt_property_known(p) == known
+                                    : p->name_info == len && memcmp(p->name, name, len) == 0) {
             return &list->items[i];
         }
     }
     return NULL;
 }
 
-static struct prop *list_find(const struct prop_list *list, const char *name)
+static int list_grow(connrt_arena_t *arena, struct prop_list *list, uint32_t initial)
 {
-    return list_find_n(list, name, strlen(name));
-}
-
-static int list_grow(connrt_arena_t *arena, struct prop_list *list, size_t initial)
-{
-    size_t capacity = list->capacity ? list->capacity * 2 : initial;
-    struct prop *items = connrt_arena_alloc(arena, capacity * sizeof(*items));
+    if (list->capacity > UINT32_MAX / 2) {
+        return -1;
+    }
+    uint32_t capacity = list->capacity ? list->capacity * 2 : initial;
+    prop_t *items = connrt_arena_alloc(arena, capacity * sizeof(*items));
     if (items == NULL) {
         return -1;
     }
@@ -178,59 +195,72 @@ static int list_grow(connrt_arena_t *arena, struct prop_list *list, size_t initi
     return 0;
 }
 
-/* Names set on nearly every document: stored as these static strings
- * rather than copied into the arena once per document. */
-static const struct {
-    const char *name;
-    size_t len;
-} well_known_names[] = {
-#define NAME(s) {s, sizeof(s) - 1}
-    NAME("kafka.topic"),           NAME("kafka.partition"),     NAME("kafka.offset"),
-    NAME("kafka.key"),             NAME("kafka.timestamp"),     NAME("connector.kafka.topic"),
-    NAME("connector.kafka.key"),   NAME("file.name"),           NAME("connrt.error"),
-#undef NAME
-};
-
-/* `name` for a new property: a well-known static string, or an arena copy. */
-static const char *name_copy(connrt_arena_t *arena, const char *name, size_t len)
+/* memcmp(a, b, n) == 0, without a library call for the short values
+ * properties mostly hold. */
+static int same_bytes(const char *a, const char *b, size_t n)
 {
-    for (size_t i = 0; i < sizeof(well_known_names) / sizeof(well_known_names[0]); i++) {
-        if (well_known_names[i].len == len && memcmp(well_known_names[i].name, name, len) == 0) {
-            return well_known_names[i].name;
-        }
+    if (n > 16) {
+        return memcmp(a, b, n) == 0;
     }
-    return connrt_arena_strndup(arena, name, len);
+    unsigned char diff = 0;
+    for (size_t i = 0; i < n; i++) {
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    }
+    return diff == 0;
 }
 
-static int list_set(connrt_arena_t *arena, struct prop_list *list, size_t initial,
+/* The arena copy of a value, or the document's last copied value when it
+ * is the same text. */
+static const char *value_copy(connrt_document_t *doc, const char *value, size_t len)
+{
+    if (doc->last_value != NULL && doc->last_value_len == len &&
+        same_bytes(doc->last_value, value, len)) {
+        return doc->last_value;
+    }
+    char *copy = connrt_arena_strndup(doc->arena, value, len);
+    if (copy != NULL) {
+        doc->last_value = copy;
+        doc->last_value_len = (uint32_t)len;
+    }
+    return copy;
+}
+
+/* Set `name` in `list` (one of doc's). Names are limited to
+ * CONNRT_PROPERTY_NAME_MAX bytes and values to 4 GiB - 1 (-1 beyond). */
+static int list_set(connrt_document_t *doc, struct prop_list *list, uint32_t initial,
                     const char *name, const char *value, size_t value_len)
 {
     if (name == NULL || value == NULL) {
         return -1;
     }
     size_t name_len = strlen(name);
-    if (name_len > UINT32_MAX || value_len > UINT32_MAX) {
+    if (name_len > CONNRT_PROPERTY_NAME_MAX || value_len > UINT32_MAX) {
         return -1;
     }
-    char *value_copy = connrt_arena_strndup(arena, value, value_len);
-    if (value_copy == NULL) {
+    enum connrt_known_name known = connrt_known_name(name, name_len);
+    const char *stored_value = value_copy(doc, value, value_len);
+    if (stored_value == NULL) {
         return -1;
     }
-    struct prop *p = list_find_n(list, name, name_len);
+    prop_t *p = list_find(list, name, name_len, known);
     if (p != NULL) {
-        p->value = value_copy;
+        p->value = stored_value;
         p->value_len = (uint32_t)value_len;
         return 0;
     }
-    if (list->count == list->capacity && list_grow(arena, list, initial) != 0) {
+    if (list->count == list->capacity && list_grow(doc->arena, list, initial) != 0) {
         return -1;
     }
-    const char *stored_name = name_copy(arena, name, name_len);
+    /* Names set on nearly every document are their static strings rather
+     * than a copy per document. */
+    const char *stored_name = known != CONNRT_KN_NONE
+                                  ? connrt_known_names[known].name
+                                  : connrt_arena_strndup(doc->arena, name, name_len);
     if (stored_name == NULL) {
         return -1;
     }
-    list->items[list->count] =
-        (struct prop){stored_name, value_copy, (uint32_t)name_len, (uint32_t)value_len};
+    list->items[list->count] = (prop_t){stored_name, stored_value, (uint32_t)value_len,
+                                        (uint32_t)name_len | (uint32_t)known << 24};
     list->count++;
     return 0;
 }
@@ -240,7 +270,8 @@ static const char *list_get(const struct prop_list *list, const char *name)
     if (name == NULL) {
         return NULL;
     }
-    const struct prop *p = list_find(list, name);
+    size_t len = strlen(name);
+    const prop_t *p = list_find(list, name, len, connrt_known_name(name, len));
     return p != NULL ? p->value : NULL;
 }
 
@@ -260,22 +291,18 @@ static void list_at(const struct prop_list *list, size_t i, const char **name, c
     }
 }
 
-static void list_view(const struct prop_list *list, size_t i, struct connrt_property_view *out)
+const struct connrt_property_view *connrt_document_properties(const connrt_document_t *doc,
+                                                              size_t *count)
 {
-    const struct prop *p = &list->items[i];
-    *out = (struct connrt_property_view){p->name, p->name_len, p->value, p->value_len};
+    *count = doc->props.count;
+    return doc->props.items;
 }
 
-void connrt_document_property_view(const connrt_document_t *doc, size_t i,
-                                   struct connrt_property_view *out)
+const struct connrt_property_view *connrt_document_tracked_all(const connrt_document_t *doc,
+                                                               size_t *count)
 {
-    list_view(&doc->props, i, out);
-}
-
-void connrt_document_tracked_view(const connrt_document_t *doc, size_t i,
-                                  struct connrt_property_view *out)
-{
-    list_view(&doc->tracked, i, out);
+    *count = doc->tracked.count;
+    return doc->tracked.items;
 }
 
 const char *connrt_document_get_property(const connrt_document_t *doc, const char *name)
@@ -291,7 +318,7 @@ int connrt_document_set_property(connrt_document_t *doc, const char *name, const
 int connrt_document_set_property_n(connrt_document_t *doc, const char *name, const char *value,
                                    size_t len)
 {
-    return list_set(doc->arena, &doc->props, PROPS_INITIAL_CAPACITY, name, value, len);
+    return list_set(doc, &doc->props, PROPS_INITIAL_CAPACITY, name, value, len);
 }
 
 size_t connrt_document_property_count(const connrt_document_t *doc)
@@ -312,7 +339,7 @@ const char *connrt_document_get_tracked(const connrt_document_t *doc, const char
 
 int connrt_document_set_tracked(connrt_document_t *doc, const char *name, const char *value)
 {
-    return list_set(doc->arena, &doc->tracked, TRACKED_INITIAL_CAPACITY, name, value,
+    return list_set(doc, &doc->tracked, TRACKED_INITIAL_CAPACITY, name, value,
                     value ? strlen(value) : 0);
 }
 

@@ -6,7 +6,9 @@
 #define CONNRT_DOCUMENT_H
 
 #include <connrt/connector.h>
+#include <stdint.h>
 #include "arena.h"
+#include "known_names.h"
 
 /* New document with a copy of `payload` in `arena`; NULL on no memory.
  * Owned by the arena. */
@@ -18,7 +20,10 @@ connrt_document_t *connrt_document_clone(connrt_arena_t *arena, const connrt_doc
 const void *connrt_document_payload(const connrt_document_t *doc, size_t *len);
 int connrt_document_set_payload(connrt_document_t *doc, const void *payload, size_t len);
 
-/* Document properties; strings copied into the document's arena. */
+/* Document properties; strings copied into the document's arena (a value
+ * equal to the one set just before on the same document shares its copy).
+ * A name longer than CONNRT_PROPERTY_NAME_MAX (16 MiB), or a NULL, returns
+ * -1. */
 const char *connrt_document_get_property(const connrt_document_t *doc, const char *name);
 int connrt_document_set_property(connrt_document_t *doc, const char *name, const char *value);
 /* The same with the value's first `len` bytes (borrowed; need not end in a
@@ -29,18 +34,36 @@ size_t connrt_document_property_count(const connrt_document_t *doc);
 void connrt_document_property_at(const connrt_document_t *doc, size_t i, const char **name,
                                  const char **value);
 
-/* The i-th (i < count) property or tracked property with the lengths of its
- * strings, for writers; the strings are borrowed like those above. */
+/* A property or tracked property with the lengths of its strings, for
+ * writers; the strings are borrowed like those above. */
 struct connrt_property_view {
     const char *name;
-    size_t name_len;
     const char *value;
-    size_t value_len;
+    uint32_t value_len;
+    /* The name's length (low 24 bits) and its enum connrt_known_name (high
+     * 8 bits, CONNRT_KN_NONE unless well known): read them with the two
+     * functions below. One word, stored whole (bit-fields were read back
+     * from the fresh slot before each store). */
+    uint32_t name_info;
 };
-void connrt_document_property_view(const connrt_document_t *doc, size_t i,
-                                   struct connrt_property_view *out);
-void connrt_document_tracked_view(const connrt_document_t *doc, size_t i,
-                                  struct connrt_property_view *out);
+/* The longest property name (its length shares a word with the id). */
+#define CONNRT_PROPERTY_NAME_MAX ((1u << 24) - 1)
+
+static inline size_t connrt_property_name_len(const struct connrt_property_view *v)
+{
+    return v->name_info & CONNRT_PROPERTY_NAME_MAX;
+}
+
+static inline enum connrt_known_name connrt_property_known(const struct connrt_property_view *v)
+{
+    return (enum connrt_known_name)(v->name_info >> 24);
+}
+/* All properties (tracked properties), in the order they were first set:
+ * *count of them, borrowed until the next set on the document. */
+const struct connrt_property_view *connrt_document_properties(const connrt_document_t *doc,
+                                                              size_t *count);
+const struct connrt_property_view *connrt_document_tracked_all(const connrt_document_t *doc,
+                                                               size_t *count);
 
 /* Tracked properties; same ownership. */
 const char *connrt_document_get_tracked(const connrt_document_t *doc, const char *name);

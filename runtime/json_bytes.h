@@ -60,13 +60,41 @@ static inline int connrt_json_plain32(const unsigned char *p)
 }
 #endif
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+#define CONNRT_JSON_MASK16 1
+/* One bit per byte of the 16 at p (bit i: p[i]), set when the byte needs
+ * attention: the position of the first one is a count of trailing zeros,
+ * where the vector test above only says "somewhere". */
+static inline unsigned connrt_json_mask16(const unsigned char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* Signed: bytes >= 0x80 are negative, so below 0x20 too. */
+    __m128i low = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+    __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+    __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(low, _mm_or_si128(quote, backslash)));
+}
+#endif
+
 /* The first byte in [p, end) that needs attention, or end. */
 static inline const unsigned char *connrt_json_plain_end(const unsigned char *p,
                                                          const unsigned char *end)
 {
+#if defined(CONNRT_JSON_MASK16)
+    while (end - p >= 16) {
+        unsigned mask = connrt_json_mask16(p);
+        if (mask != 0) {
+            return p + __builtin_ctz(mask);
+        }
+        p += 16;
+    }
+#else
     while (end - p >= 32 && connrt_json_plain32(p)) {
         p += 32;
     }
+#endif
     while (end - p >= 8) {
         uint64_t marks = connrt_json_marks8(p);
         if (marks != 0) {

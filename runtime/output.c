@@ -20,71 +20,9 @@
 
 #include "document.h"
 #include "json_bytes.h"
+#include "known_names.h"
 
 #define OUTPUT_FLUSH_THRESHOLD ((size_t)64 * 1024)
-
-/* Names on nearly every document, recognised by their length and one
- * comparison of constant length (which the compiler inlines) instead of a
- * search: a line holds a dozen of them. */
-enum known_name {
-    KN_NONE = 0,
-    KN_KAFKA_KEY,
-    KN_KAFKA_TOPIC,
-    KN_KAFKA_PARTITION,
-    KN_KAFKA_OFFSET,
-    KN_KAFKA_TIMESTAMP,
-    KN_CONNECTOR_KAFKA_TOPIC,
-    KN_CONNECTOR_KAFKA_KEY,
-    KN_FILE_NAME,
-    KN_CONNRT_ERROR,
-    KN_COUNT
-};
-
-/* Their ready-made JSON: ,"name": */
-static const struct known_key {
-    const char *json;
-    size_t len; /* of the name alone */
-} known_keys[KN_COUNT] = {
-#define KEY(id, name) [id] = {",\"" name "\":", sizeof(name) - 1}
-    KEY(KN_KAFKA_KEY, "kafka.key"),
-    KEY(KN_KAFKA_TOPIC, "kafka.topic"),
-    KEY(KN_KAFKA_PARTITION, "kafka.partition"),
-    KEY(KN_KAFKA_OFFSET, "kafka.offset"),
-    KEY(KN_KAFKA_TIMESTAMP, "kafka.timestamp"),
-    KEY(KN_CONNECTOR_KAFKA_TOPIC, "connector.kafka.topic"),
-    KEY(KN_CONNECTOR_KAFKA_KEY, "connector.kafka.key"),
-    KEY(KN_FILE_NAME, "file.name"),
-    KEY(KN_CONNRT_ERROR, "connrt.error"),
-#undef KEY
-};
-
-#define NAME_IS(name, lit) (memcmp((name), (lit), sizeof(lit) - 1) == 0)
-
-static enum known_name known_name(const char *name, size_t len)
-{
-    switch (len) {
-    case 9:
-        return NAME_IS(name, "kafka.key")   ? KN_KAFKA_KEY
-               : NAME_IS(name, "file.name") ? KN_FILE_NAME
-                                            : KN_NONE;
-    case 11:
-        return NAME_IS(name, "kafka.topic") ? KN_KAFKA_TOPIC : KN_NONE;
-    case 12:
-        return NAME_IS(name, "kafka.offset")   ? KN_KAFKA_OFFSET
-               : NAME_IS(name, "connrt.error") ? KN_CONNRT_ERROR
-                                               : KN_NONE;
-    case 15:
-        return NAME_IS(name, "kafka.partition")   ? KN_KAFKA_PARTITION
-               : NAME_IS(name, "kafka.timestamp") ? KN_KAFKA_TIMESTAMP
-                                                  : KN_NONE;
-    case 19:
-        return NAME_IS(name, "connector.kafka.key") ? KN_CONNECTOR_KAFKA_KEY : KN_NONE;
-    case 21:
-        return NAME_IS(name, "connector.kafka.topic") ? KN_CONNECTOR_KAFKA_TOPIC : KN_NONE;
-    default:
-        return KN_NONE;
-    }
-}
 
 /* The one mapping from tracked properties to output fields. */
 enum field_kind {
@@ -95,15 +33,15 @@ enum field_kind {
 static const struct kafka_field {
     const char *key; /* ,"field": as written */
     size_t key_len;
-    enum known_name tracked;
+    enum connrt_known_name tracked;
     enum field_kind kind;
 } kafka_fields[] = {
 #define FIELD(key, tracked, kind) {key, sizeof(key) - 1, tracked, kind}
-    FIELD(",\"key\":", KN_KAFKA_KEY, FIELD_STRING),
-    FIELD(",\"topic\":", KN_KAFKA_TOPIC, FIELD_STRING),
-    FIELD(",\"partition\":", KN_KAFKA_PARTITION, FIELD_NUMBER),
-    FIELD(",\"offset\":", KN_KAFKA_OFFSET, FIELD_NUMBER),
-    FIELD(",\"timestamp\":", KN_KAFKA_TIMESTAMP, FIELD_NUMBER),
+    FIELD(",\"key\":", CONNRT_KN_KAFKA_KEY, FIELD_STRING),
+    FIELD(",\"topic\":", CONNRT_KN_KAFKA_TOPIC, FIELD_STRING),
+    FIELD(",\"partition\":", CONNRT_KN_KAFKA_PARTITION, FIELD_NUMBER),
+    FIELD(",\"offset\":", CONNRT_KN_KAFKA_OFFSET, FIELD_NUMBER),
+    FIELD(",\"timestamp\":", CONNRT_KN_KAFKA_TIMESTAMP, FIELD_NUMBER),
 #undef FIELD
 };
 /* Every tracked "kafka.header.NAME" is NAME in the headers object. */
@@ -231,37 +169,25 @@ static size_t plain_run(const unsigned char *s, size_t i, size_t n)
     return (size_t)(connrt_json_plain_end(s + i, s + n) - s);
 }
 
-/* Writes the escape of ASCII byte c at o; returns its length. */
+/* Writes the escape of ASCII byte c (one that needs it: below 0x20, '"'
+ * or '\\') at o; returns its length. A table, not a switch: the jump
+ * through a switch's table was a tenth of a line's escaping. */
 static size_t escape_ascii(char *o, unsigned char c)
 {
     static const char hex[] = "0123456789abcdef";
+    static const char short_escape[0x60] = {
+        ['"'] = '"', ['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r',
+        ['\t'] = 't', ['\b'] = 'b',   ['\f'] = 'f',
+    };
     o[0] = '\\';
-    switch (c) {
-    case '"':
-    case '\\':
-        o[1] = (char)c;
+    if (c < sizeof(short_escape) && short_escape[c] != 0) {
+        o[1] = short_escape[c];
         return 2;
-    case '\n':
-        o[1] = 'n';
-        return 2;
-    case '\r':
-        o[1] = 'r';
-        return 2;
-    case '\t':
-        o[1] = 't';
-        return 2;
-    case '\b':
-        o[1] = 'b';
-        return 2;
-    case '\f':
-        o[1] = 'f';
-        return 2;
-    default:
-        memcpy(o + 1, "u00", 3);
-        o[4] = hex[c >> 4];
-        o[5] = hex[c & 0xf];
-        return 6;
     }
+    memcpy(o + 1, "u00", 3);
+    o[4] = hex[c >> 4];
+    o[5] = hex[c & 0xf];
+    return 6;
 }
 
 /* Input bytes escaped per reserve: the worst case (6 output bytes per
@@ -301,10 +227,33 @@ static int put_string(struct buffer *b, const char *str, size_t n, int strict)
         }
         char *o = b->data + b->len;
         while (i < slice_end) {
+#if defined(CONNRT_JSON_MASK16)
+            /* Copy 16 bytes while looking at them: the plain ones stay,
+             * the rest is overwritten. The reservation above leaves room
+             * (at most 6 output bytes per input byte, and 16 <= 6 * 16). */
+            if (slice_end - i >= 16) {
+                unsigned mask = connrt_json_mask16(s + i);
+                memcpy(o, s + i, 16);
+                if (mask == 0) {
+                    o += 16;
+                    i += 16;
+                    continue;
+                }
+                size_t plain = (size_t)__builtin_ctz(mask);
+                o += plain;
+                i += plain;
+            } else {
+                size_t run = plain_run(s, i, slice_end);
+                copy_bytes(o, s + i, run - i);
+                o += run - i;
+                i = run;
+            }
+#else
             size_t run = plain_run(s, i, slice_end);
             copy_bytes(o, s + i, run - i);
             o += run - i;
             i = run;
+#endif
             if (i == slice_end) {
                 break;
             }
@@ -339,14 +288,15 @@ static void put_cstring(struct buffer *b, const char *s)
     put_string(b, s, strlen(s), 0);
 }
 
-/* "name": (with a leading comma unless first) */
-static void put_key(struct buffer *b, const char *name, size_t len, int *first)
+/* "name": (with a leading comma unless first); `known` is the name's id
+ * when it is one of the well-known names. */
+static void put_key(struct buffer *b, const char *name, size_t len, enum connrt_known_name known,
+                    int *first)
 {
     int skip = *first; /* no comma */
-    enum known_name k = known_name(name, len);
     *first = 0;
-    if (k != KN_NONE) {
-        buf_put(b, known_keys[k].json + skip, len + 4 - (size_t)skip);
+    if (known != CONNRT_KN_NONE) {
+        buf_put(b, connrt_known_names[known].json + skip, len + 4 - (size_t)skip);
         return;
     }
     if (!skip) {
@@ -407,78 +357,134 @@ static int is_json_integer(const char *s, size_t n)
 
 static int is_header(const struct connrt_property_view *v)
 {
-    return v->name_len > sizeof(HEADER_PREFIX) - 1 &&
+    return connrt_property_name_len(v) > sizeof(HEADER_PREFIX) - 1 &&
            memcmp(v->name, HEADER_PREFIX, sizeof(HEADER_PREFIX) - 1) == 0;
 }
 
-static void put_headers(struct buffer *b, const connrt_document_t *doc, size_t count)
+static void put_headers(struct buffer *b, const struct connrt_property_view *tracked,
+                        size_t count)
 {
     int first = 1;
     BUF_LIT(b, HEADERS_KEY "{");
     for (size_t i = 0; i < count; i++) {
-        struct connrt_property_view v;
-        connrt_document_tracked_view(doc, i, &v);
-        if (is_header(&v)) {
+        const struct connrt_property_view *v = &tracked[i];
+        if (is_header(v)) {
             size_t skip = sizeof(HEADER_PREFIX) - 1;
-            put_key(b, v.name + skip, v.name_len - skip, &first);
-            put_string(b, v.value, v.value_len, 0);
+            const char *name = v->name + skip;
+            size_t len = connrt_property_name_len(v) - skip;
+            put_key(b, name, len, connrt_known_name(name, len), &first);
+            put_string(b, v->value, v->value_len, 0);
         }
     }
     BUF_LIT(b, "}");
 }
 
-/* The kafka.* fields, found in one pass over the tracked properties. */
-static void put_kafka_fields(struct buffer *b, const connrt_document_t *doc)
+/*
+ * A line writes the same values several times (the topic and the key as a
+ * field, a document property and a tracked property; each number as a
+ * field and a tracked property): the fields' values are remembered, by
+ * their (arena) address, with where their JSON string went in the line or
+ * whether they are plain integers, so that the properties copy them
+ * instead of escaping them again.
+ */
+#define LINE_MEMO_MAX 8
+
+struct memo_item {
+    const char *value;
+    size_t len;
+    size_t at;       /* offset in the buffer of the JSON string, when !integer */
+    size_t json_len; /* its length */
+    int integer;     /* plain digits: the JSON string is "digits" */
+};
+
+struct line_memo {
+    size_t count;
+    struct memo_item items[LINE_MEMO_MAX];
+};
+
+static void memo_add(struct line_memo *m, const struct connrt_property_view *v, size_t at,
+                     size_t json_len, int integer)
 {
-    struct connrt_property_view values[KN_COUNT];
-    unsigned char found[KN_COUNT] = {0};
-    size_t count = connrt_document_tracked_count(doc);
+    if (m->count < LINE_MEMO_MAX) {
+        m->items[m->count++] = (struct memo_item){v->value, v->value_len, at, json_len, integer};
+    }
+}
+
+/* The JSON string of the value of `v`. */
+static void put_value(struct buffer *b, const struct line_memo *m,
+                      const struct connrt_property_view *v)
+{
+    for (size_t i = 0; i < m->count; i++) {
+        if (m->items[i].value != v->value || m->items[i].len != v->value_len) {
+            continue;
+        }
+        if (m->items[i].integer) {
+            if (buf_reserve(b, v->value_len + 2) == 0) {
+                char *o = b->data + b->len;
+                o[0] = '"';
+                copy_bytes(o + 1, v->value, v->value_len);
+                o[v->value_len + 1] = '"';
+                b->len += v->value_len + 2;
+            }
+        } else if (buf_reserve(b, m->items[i].json_len) == 0) {
+            /* After the reserve: it may move the buffer. */
+            copy_bytes(b->data + b->len, b->data + m->items[i].at, m->items[i].json_len);
+            b->len += m->items[i].json_len;
+        }
+        return;
+    }
+    put_string(b, v->value, v->value_len, 0);
+}
+
+/* The kafka.* fields, found in one pass over the tracked properties. */
+static void put_kafka_fields(struct buffer *b, const struct connrt_property_view *tracked,
+                             size_t count, struct line_memo *memo)
+{
+    /* Where each well-known tracked property is (the first of its name). */
+    const struct connrt_property_view *values[CONNRT_KN_COUNT] = {0};
     int headers = 0;
     for (size_t i = 0; i < count; i++) {
-        struct connrt_property_view v;
-        connrt_document_tracked_view(doc, i, &v);
-        enum known_name k = known_name(v.name, v.name_len);
-        if (k != KN_NONE && !found[k]) {
-            found[k] = 1;
+        const struct connrt_property_view *v = &tracked[i];
+        enum connrt_known_name k = connrt_property_known(v);
+        if (k != CONNRT_KN_NONE && values[k] == NULL) {
             values[k] = v;
-        } else if (k == KN_NONE && !headers) {
-            headers = is_header(&v);
+        } else if (k == CONNRT_KN_NONE && !headers) {
+            headers = is_header(v);
         }
     }
     /* Every field of design §7 is always present: null (headers: {}) when
      * the document has no such value, e.g. a message without a key. */
     for (size_t f = 0; f < sizeof(kafka_fields) / sizeof(kafka_fields[0]); f++) {
         const struct kafka_field *field = &kafka_fields[f];
-        const struct connrt_property_view *v = &values[field->tracked];
+        const struct connrt_property_view *v = values[field->tracked];
         buf_put(b, field->key, field->key_len);
-        if (!found[field->tracked]) {
+        if (v == NULL) {
             BUF_LIT(b, "null");
         } else if (field->kind == FIELD_NUMBER && is_json_integer(v->value, v->value_len)) {
             buf_put(b, v->value, v->value_len);
+            memo_add(memo, v, 0, 0, 1);
         } else {
+            size_t at = b->len;
             put_string(b, v->value, v->value_len, 0);
+            memo_add(memo, v, at, b->len - at, 0);
         }
     }
     if (headers) {
-        put_headers(b, doc, count);
+        put_headers(b, tracked, count);
     } else {
         BUF_LIT(b, HEADERS_KEY "{}");
     }
 }
 
-typedef void (*view_at_fn)(const connrt_document_t *doc, size_t i,
-                           struct connrt_property_view *out);
-
-static void put_object(struct buffer *b, const connrt_document_t *doc, size_t count,
-                       view_at_fn at)
+static void put_object(struct buffer *b, const struct connrt_property_view *props, size_t count,
+                       const struct line_memo *memo)
 {
     int first = 1;
     BUF_LIT(b, "{");
     for (size_t i = 0; i < count; i++) {
-        struct connrt_property_view v;
-        at(doc, i, &v);
-        put_key(b, v.name, v.name_len, &first);
-        put_string(b, v.value, v.value_len, 0);
+        const struct connrt_property_view *v = &props[i];
+        put_key(b, v->name, connrt_property_name_len(v), connrt_property_known(v), &first);
+        put_value(b, memo, v);
     }
     BUF_LIT(b, "}");
 }
@@ -495,11 +501,16 @@ static void put_document(struct buffer *b, const connrt_document_t *doc, const c
         put_base64(b, payload, len);
         BUF_LIT(b, ",\"value_encoding\":\"base64\"");
     }
-    put_kafka_fields(b, doc);
+    struct line_memo memo;
+    memo.count = 0;
+    size_t nprops, ntracked;
+    const struct connrt_property_view *props = connrt_document_properties(doc, &nprops);
+    const struct connrt_property_view *tracked = connrt_document_tracked_all(doc, &ntracked);
+    put_kafka_fields(b, tracked, ntracked, &memo);
     BUF_LIT(b, ",\"properties\":");
-    put_object(b, doc, connrt_document_property_count(doc), connrt_document_property_view);
+    put_object(b, props, nprops, &memo);
     BUF_LIT(b, ",\"tracked\":");
-    put_object(b, doc, connrt_document_tracked_count(doc), connrt_document_tracked_view);
+    put_object(b, tracked, ntracked, &memo);
     if (error != NULL) {
         BUF_LIT(b, ",\"outcome\":\"application_error\",\"error\":");
         put_cstring(b, error);

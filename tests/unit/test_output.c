@@ -329,6 +329,73 @@ static void output_open_append__file_ends_mid_line__new_lines_start_on_their_own
     connrt_arena_destroy(a);
 }
 
+/* The exact bytes of a consumed message's line: the writer's shortcuts
+ * (ready-made keys, fields found by id, numbers unquoted) must not change
+ * one byte of the format. */
+static void output_write__kafka_message__exact_line(void **state)
+{
+    struct fixture *f = *state;
+    static const char value[] = "{\"customer\":\"c-1\",\"note\":\"a\tb\u00e9\"}";
+    connrt_document_t *d = connrt_document_new(f->arena, value, sizeof(value) - 1);
+    connrt_document_set_tracked(d, "kafka.topic", "orders");
+    connrt_document_set_property(d, "connector.kafka.topic", "orders");
+    connrt_document_set_tracked(d, "kafka.partition", "7");
+    connrt_document_set_tracked(d, "kafka.offset", "42");
+    connrt_document_set_tracked(d, "kafka.key", "c-1");
+    connrt_document_set_property(d, "connector.kafka.key", "c-1");
+    connrt_document_set_tracked(d, "kafka.timestamp", "1700000000000");
+    connrt_document_set_tracked(d, "kafka.header.trace\"id", "x\ny");
+    connrt_document_set_property(d, "connector.kafka.header.trace\"id", "x\ny");
+    connrt_document_set_property(d, "file.name", "in.txt");
+    connrt_document_set_property(d, "connrt.error", "none");
+    write_doc(f, d, NULL);
+    write_doc(f, d, "bad \"doc\"");
+    const char *line =
+        "{\"value\":\"{\\\"customer\\\":\\\"c-1\\\",\\\"note\\\":\\\"a\\tb\u00e9\\\"}\","
+        "\"key\":\"c-1\",\"topic\":\"orders\",\"partition\":7,\"offset\":42,"
+        "\"timestamp\":1700000000000,\"headers\":{\"trace\\\"id\":\"x\\ny\"},"
+        "\"properties\":{\"connector.kafka.topic\":\"orders\",\"connector.kafka.key\":\"c-1\","
+        "\"connector.kafka.header.trace\\\"id\":\"x\\ny\",\"file.name\":\"in.txt\","
+        "\"connrt.error\":\"none\"},"
+        "\"tracked\":{\"kafka.topic\":\"orders\",\"kafka.partition\":\"7\",\"kafka.offset\":\"42\","
+        "\"kafka.key\":\"c-1\",\"kafka.timestamp\":\"1700000000000\","
+        "\"kafka.header.trace\\\"id\":\"x\\ny\"},";
+    char expected[4096];
+    snprintf(expected, sizeof(expected),
+             "%s\"outcome\":\"success\"}\n"
+             "%s\"outcome\":\"application_error\",\"error\":\"bad \\\"doc\\\"\"}\n",
+             line, line);
+    assert_string_equal(finish(f), expected);
+}
+
+/* The escape of one character at every offset of a longer plain run, byte
+ * for byte: the writer copies in blocks while it looks for escapes. */
+static void output_write__escape_at_every_offset__exact_bytes(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        const char *raw, *json;
+    } cases[] = {{"\"", "\\\""}, {"\\", "\\\\"}, {"\n", "\\n"},      {"\x01", "\\u0001"},
+                 {"\x1f", "\\u001f"}, {"\xc3\xa9", "\xc3\xa9"}, {"\x7f", "\x7f"}};
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        for (size_t off = 0; off < 48; off++) {
+            char value[128], expected[256];
+            memset(value, 'a', off);
+            size_t n = off + (size_t)snprintf(value + off, sizeof(value) - off, "%s%s",
+                                              cases[c].raw, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+            snprintf(expected, sizeof(expected), "{\"value\":\"%.*s%s%s\",\"key\":", (int)off,
+                     value, cases[c].json, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+            connrt_document_t *d = connrt_document_new(f->arena, value, n);
+            rewind(f->fp);
+            write_doc(f, d, NULL);
+            const char *text = finish(f);
+            if (strncmp(text, expected, strlen(expected)) != 0) {
+                fail_msg("case %zu offset %zu: %s", c, off, text);
+            }
+        }
+    }
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -346,6 +413,8 @@ int main(void)
         cmocka_unit_test(output_open__unwritable_path__error_names_path),
         cmocka_unit_test(output_close__full_disk__reports_error),
         cmocka_unit_test(output_open_append__file_ends_mid_line__new_lines_start_on_their_own),
+        T(output_write__kafka_message__exact_line),
+        T(output_write__escape_at_every_offset__exact_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
