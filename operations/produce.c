@@ -23,6 +23,11 @@
 /* Longest wait in one rd_kafka_flush: between two, execute looks whether
  * the login failed (refused, or no token). */
 #define KAFKA_FLUSH_SLICE_MS 100
+/* While a batch waits for its last reports and another batch is in flight
+ * too, it flushes (what lingers goes out at once: nothing more is coming
+ * before this batch ends) in slices this short, not until the other batch
+ * is delivered as well. */
+#define KAFKA_SHARED_FLUSH_SLICE_MS 1
 /* Serve delivery reports every so many messages while producing. */
 #define KAFKA_POLL_EVERY 1024
 /* Room for record framing and headers above max.request.size in
@@ -499,8 +504,8 @@ static int finish_run(struct kafka_produce *p, struct kafka_produce_run *run, ch
     while (run->outstanding > 0 && !run->login_refused &&
            p->log.login_refusals == run->refusals &&
            (left = run->deadline - kafka_monotonic_ms()) > 0) {
-        serve_reports(p, left < KAFKA_FLUSH_SLICE_MS ? (int)left : KAFKA_FLUSH_SLICE_MS,
-                      run_alone(p, run));
+        int slice = run_alone(p, run) ? KAFKA_FLUSH_SLICE_MS : KAFKA_SHARED_FLUSH_SLICE_MS;
+        serve_reports(p, left < slice ? (int)left : slice, 1);
     }
     if (run->outstanding > 0) {
         purge_all(p, p->log.login_refusals != run->refusals);

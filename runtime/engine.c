@@ -30,9 +30,11 @@
 
 #define CHUNK_PROPERTY "execution.max.documents.in.flight"
 #define MAX_DOCUMENT_PROPERTY "execution.max.document.bytes"
-/* TODO: make this a container property; a chunk also ends when its arena
- * holds this many bytes, so that large documents keep memory flat too. */
-#define CHUNK_MAX_BYTES ((size_t)64 * 1024 * 1024)
+/* A chunk also ends when its arena holds this many bytes, so that large
+ * documents keep memory flat too. Small enough that a chunk's documents
+ * are still in the caches when librdkafka copies them out (1,000,000
+ * produced documents of 1 KiB: 1.8 CPU s with 64 MiB, 1.4 with 8). */
+#define CHUNK_MAX_BYTES ((size_t)8 * 1024 * 1024)
 #define ERROR_PROPERTY "connrt.error"
 #define FILE_NAME_PROPERTY "file.name"
 #define REASON_SIZE 1024
