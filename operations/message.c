@@ -103,44 +103,66 @@ static int track_headers(const struct connrt_host *host, connrt_document_t *doc,
     return 0;
 }
 
-int kafka_message_track(const struct connrt_host *host, connrt_document_t *doc,
-                        const rd_kafka_message_t *m, int doc_properties, int64_t timestamp)
-{
-    char num[32];
-    int64_t ts;
+#define FIELD(n, v, len, t) ((struct connrt_doc_field){(n), sizeof(n) - 1, (v), (len), (t)})
 
-    if (set_pair(host, doc, "kafka.topic", doc_properties ? KAFKA_DOC_TOPIC : NULL,
-                 rd_kafka_topic_name(m->rkt)) != 0) {
-        return -1;
+/* The fields through host->doc_set_fields, or one call each on a host
+ * older than ABI 1.5 (its calls take NUL-terminated values). */
+static int set_fields(const struct connrt_host *host, connrt_document_t *doc,
+                      const struct connrt_doc_field *f, size_t n)
+{
+    if (CONNRT_ABI_MINOR(host->abi_version) >= 5 && host->doc_set_fields != NULL) {
+        return host->doc_set_fields(doc, f, n);
     }
-    if (host->doc_set_tracked(doc, "kafka.partition",
-                              decimal(num, sizeof(num), m->partition)) != 0) {
-        return -1;
-    }
-    if (m->offset >= 0) { /* acks=0 learns no offset */
-        if (host->doc_set_tracked(doc, "kafka.offset", decimal(num, sizeof(num), m->offset)) !=
-            0) {
-            return -1;
-        }
-    }
-    if (m->key != NULL) {
+    for (size_t i = 0; i < n; i++) {
         char small[256];
-        char *key = bytes_to_string(m->key, m->key_len, small, sizeof(small));
-        int rc = key == NULL ? -1
-                             : set_pair(host, doc, "kafka.key",
-                                        doc_properties ? KAFKA_DOC_KEY : NULL, key);
-        if (key != small) {
-            free(key);
+        char *value = bytes_to_string(f[i].value, f[i].value_len, small, sizeof(small));
+        int rc = value == NULL ? -1
+                 : f[i].tracked ? host->doc_set_tracked(doc, f[i].name, value)
+                                : host->doc_set_property(doc, f[i].name, value);
+        if (value != small) {
+            free(value);
         }
         if (rc != 0) {
             return -1;
         }
     }
-    ts = timestamp >= 0 ? timestamp : rd_kafka_message_timestamp(m, NULL);
-    if (ts >= 0) {
-        if (host->doc_set_tracked(doc, "kafka.timestamp", decimal(num, sizeof(num), ts)) != 0) {
-            return -1;
+    return 0;
+}
+
+int kafka_message_track(const struct connrt_host *host, connrt_document_t *doc,
+                        const rd_kafka_message_t *m, int doc_properties, int64_t timestamp)
+{
+    char partition[24], offset[24], stamp[24];
+    struct connrt_doc_field f[7];
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    size_t n = 0, topic_len = strlen(topic);
+    int64_t ts = timestamp >= 0 ? timestamp : rd_kafka_message_timestamp(m, NULL);
+    const char *num;
+
+    f[n++] = FIELD("kafka.topic", topic, topic_len, 1);
+    if (doc_properties) {
+        f[n++] = FIELD(KAFKA_DOC_TOPIC, topic, topic_len, 0);
+    }
+    num = decimal(partition, sizeof(partition), m->partition);
+    f[n++] = FIELD("kafka.partition", num, (size_t)(partition + sizeof(partition) - 1 - num), 1);
+    if (m->offset >= 0) { /* acks=0 learns no offset */
+        num = decimal(offset, sizeof(offset), m->offset);
+        f[n++] = FIELD("kafka.offset", num, (size_t)(offset + sizeof(offset) - 1 - num), 1);
+    }
+    if (m->key != NULL) {
+        /* A NUL inside ends the key's text (documented limit). */
+        size_t key_len = strnlen(m->key, m->key_len);
+        f[n++] = FIELD("kafka.key", m->key, key_len, 1);
+        if (doc_properties) {
+            f[n++] = FIELD(KAFKA_DOC_KEY, m->key, key_len, 0);
         }
+    }
+    if (ts >= 0) {
+        num = decimal(stamp, sizeof(stamp), ts);
+        f[n++] = FIELD("kafka.timestamp", num, (size_t)(stamp + sizeof(stamp) - 1 - num), 1);
+    }
+    if (set_fields(host, doc, f, n) != 0) {
+        return -1;
     }
     return track_headers(host, doc, m, doc_properties);
 }

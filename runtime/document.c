@@ -227,13 +227,12 @@ static const char *value_copy(connrt_document_t *doc, const char *value, size_t 
 
 /* Set `name` in `list` (one of doc's). Names are limited to
  * CONNRT_PROPERTY_NAME_MAX bytes and values to 4 GiB - 1 (-1 beyond). */
-static int list_set(connrt_document_t *doc, struct prop_list *list, uint32_t initial,
-                    const char *name, const char *value, size_t value_len)
+static int list_set_n(connrt_document_t *doc, struct prop_list *list, uint32_t initial,
+                      const char *name, size_t name_len, const char *value, size_t value_len)
 {
     if (name == NULL || value == NULL) {
         return -1;
     }
-    size_t name_len = strlen(name);
     if (name_len > CONNRT_PROPERTY_NAME_MAX || value_len > UINT32_MAX) {
         return -1;
     }
@@ -263,6 +262,13 @@ static int list_set(connrt_document_t *doc, struct prop_list *list, uint32_t ini
                                         (uint32_t)name_len | (uint32_t)known << 24};
     list->count++;
     return 0;
+}
+
+static int list_set(connrt_document_t *doc, struct prop_list *list, uint32_t initial,
+                    const char *name, const char *value, size_t value_len)
+{
+    return list_set_n(doc, list, initial, name, name != NULL ? strlen(name) : 0, value,
+                      value_len);
 }
 
 static const char *list_get(const struct prop_list *list, const char *name)
@@ -341,6 +347,86 @@ int connrt_document_set_tracked(connrt_document_t *doc, const char *name, const 
 {
     return list_set(doc, &doc->tracked, TRACKED_INITIAL_CAPACITY, name, value,
                     value ? strlen(value) : 0);
+}
+
+/* Fields on a document without properties yet, none named twice: each
+ * list is sized once and the values share one copy, with no search. Returns
+ * 1 when it did them, 0 when the general path must, -1 on no memory. */
+#define BULK_MAX_FIELDS 16
+static int set_fields_bulk(connrt_document_t *doc, const struct connrt_doc_field *f, size_t n)
+{
+    enum connrt_known_name known[BULK_MAX_FIELDS];
+    size_t bytes = 0;
+    uint32_t ntracked = 0;
+    if (n > BULK_MAX_FIELDS || doc->props.count > 0 || doc->tracked.count > 0) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        known[i] = connrt_known_name(f[i].name, f[i].name_len);
+        /* Only well-known names, each once: no name to copy or compare. */
+        for (size_t j = 0; j < i; j++) {
+            if (known[i] == CONNRT_KN_NONE || known[j] == known[i]) {
+                return 0;
+            }
+        }
+        if (known[i] == CONNRT_KN_NONE || f[i].value == NULL || f[i].value_len > UINT32_MAX) {
+            return 0;
+        }
+        bytes += f[i].value_len + 1;
+        ntracked += f[i].tracked ? 1 : 0;
+    }
+    uint32_t nprops = (uint32_t)n - ntracked;
+    uint32_t tcap = ntracked > TRACKED_INITIAL_CAPACITY ? ntracked : TRACKED_INITIAL_CAPACITY;
+    uint32_t pcap = nprops > PROPS_INITIAL_CAPACITY ? nprops : PROPS_INITIAL_CAPACITY;
+    prop_t *items = connrt_arena_alloc(doc->arena, (tcap + pcap) * sizeof(*items));
+    char *text = connrt_arena_alloc(doc->arena, bytes);
+    if (items == NULL || text == NULL) {
+        return -1;
+    }
+    doc->tracked = (struct prop_list){items, 0, tcap};
+    doc->props = (struct prop_list){items + tcap, 0, pcap};
+    const char *last = NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct prop_list *list = f[i].tracked ? &doc->tracked : &doc->props;
+        const char *value = text;
+        /* The same text as the field before (a topic, a key set twice). */
+        if (last != NULL && f[i].value_len == f[i - 1].value_len &&
+            (f[i].value == f[i - 1].value || same_bytes(f[i].value, f[i - 1].value,
+                                                        f[i].value_len))) {
+            value = last;
+        } else {
+            memcpy(text, f[i].value, f[i].value_len);
+            text[f[i].value_len] = '\0';
+            text += f[i].value_len + 1;
+        }
+        list->items[list->count++] =
+            (prop_t){connrt_known_names[known[i]].name, value, (uint32_t)f[i].value_len,
+                     (uint32_t)f[i].name_len | (uint32_t)known[i] << 24};
+        last = value;
+    }
+    doc->last_value = last;
+    doc->last_value_len = n > 0 ? (uint32_t)f[n - 1].value_len : 0;
+    return 1;
+}
+
+int connrt_document_set_fields(connrt_document_t *doc, const struct connrt_doc_field *fields,
+                               size_t n)
+{
+    int bulk = set_fields_bulk(doc, fields, n);
+    if (bulk != 0) {
+        return bulk > 0 ? 0 : -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct connrt_doc_field *f = &fields[i];
+        int rc = f->tracked ? list_set_n(doc, &doc->tracked, TRACKED_INITIAL_CAPACITY, f->name,
+                                         f->name_len, f->value, f->value_len)
+                            : list_set_n(doc, &doc->props, PROPS_INITIAL_CAPACITY, f->name,
+                                         f->name_len, f->value, f->value_len);
+        if (rc != 0) {
+            return -1;
+        }
+    }
+    return 0;
 }
 
 size_t connrt_document_tracked_count(const connrt_document_t *doc)

@@ -68,6 +68,9 @@ const struct connrt_property_view *connrt_document_tracked_all(const connrt_docu
 /* Tracked properties; same ownership. */
 const char *connrt_document_get_tracked(const connrt_document_t *doc, const char *name);
 int connrt_document_set_tracked(connrt_document_t *doc, const char *name, const char *value);
+/* host->doc_set_fields: n properties in order, lengths given, copied. */
+int connrt_document_set_fields(connrt_document_t *doc, const struct connrt_doc_field *fields,
+                               size_t n);
 size_t connrt_document_tracked_count(const connrt_document_t *doc);
 void connrt_document_tracked_at(const connrt_document_t *doc, size_t i, const char **name,
                                 const char **value);

@@ -177,6 +177,7 @@ static const struct connrt_host host_services = {
     .listener_batch_new = host_listener_batch_new,
     .listener_submit_fill = host_listener_submit_fill,
     .batch_wants_tracked = connrt_batch_wants_tracked,
+    .doc_set_fields = connrt_document_set_fields,
 };
 
 const struct connrt_host *connrt_host_services(void)

@@ -73,7 +73,10 @@
  *       in the runtime). Also host->batch_wants_tracked (in the former
  *       reserved[0] after listener_submit_fill): whether anything will read the
  *       tracked properties an operation sets on a batch's inputs, so that it
- *       can skip computing them. Binary compatible.
+ *       can skip computing them. And host->doc_set_fields (in the former
+ *       reserved[0] after batch_wants_tracked): several properties set in
+ *       one call, with their lengths, as a consume sets seven on every
+ *       message. Binary compatible.
  */
 #ifndef CONNRT_CONNECTOR_H
 #define CONNRT_CONNECTOR_H
@@ -139,6 +142,16 @@ struct connrt_property_def {
 
 /* Resolved, validated settings of one component (defaults filled in). */
 typedef struct connrt_settings connrt_settings_t;
+
+/* One property for host->doc_set_fields (1.5). */
+struct connrt_doc_field {
+    const char *name; /* name_len bytes */
+    size_t name_len;
+    const char *value; /* value_len bytes */
+    size_t value_len;
+    int tracked; /* 1: a tracked property; 0: a document property */
+};
+
 /* A document: payload bytes, document properties, tracked properties. */
 typedef struct connrt_document connrt_document_t;
 /* One call of a batch operation: its input documents and their results. */
@@ -274,7 +287,16 @@ struct connrt_host {
      * first; an older host has no such member (then: 1). */
     int (*batch_wants_tracked)(const connrt_batch_t *batch);
 
-    void *reserved[5];
+    /* 1.5: set n properties of `doc` in one call, in order, as that many
+     * doc_set_tracked (tracked 1) or doc_set_property (tracked 0) calls
+     * would, with the lengths given (nothing needs to end in a NUL). Names
+     * and values are borrowed for the call and copied. Returns 0, or -1 on
+     * no memory (the fields before the failing one are set). A plugin
+     * checks host->abi_version (minor >= 5) first. */
+    int (*doc_set_fields)(connrt_document_t *doc, const struct connrt_doc_field *fields,
+                          size_t n);
+
+    void *reserved[4];
 };
 
 /* ------------------------------------------------------------------------ */

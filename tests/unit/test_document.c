@@ -168,6 +168,83 @@ static void set__null_or_overlong_name__refused(void **state)
     assert_int_equal(connrt_document_property_count(d), 1);
 }
 
+/* doc_set_fields (ABI 1.5): the properties a Kafka message gives, values
+ * taken by length (not NUL-terminated), as the per-property calls would
+ * set them; on a fresh document, a document with properties already, and
+ * with a name outside the well-known list. */
+#define F(n, v, l, t) ((struct connrt_doc_field){(n), strlen(n), (v), (l), (t)})
+
+static void assert_tracked(const connrt_document_t *d, size_t i, const char *name,
+                           const char *value)
+{
+    size_t count;
+    const struct connrt_property_view *all = connrt_document_tracked_all(d, &count);
+    assert_true(i < count);
+    assert_int_equal(connrt_property_name_len(&all[i]), strlen(name));
+    assert_memory_equal(all[i].name, name, strlen(name));
+    assert_int_equal(all[i].value_len, strlen(value));
+    assert_string_equal(all[i].value, value);
+}
+
+static void set_fields__fresh_document__in_order_with_lengths(void **state)
+{
+    connrt_document_t *d = connrt_document_new(*state, "x", 1);
+    const char topic[] = "orders", key[] = "c-1XXXX"; /* key: 3 bytes of it */
+    struct connrt_doc_field f[] = {
+        F("kafka.topic", topic, 6, 1),    F("connector.kafka.topic", topic, 6, 0),
+        F("kafka.partition", "3!", 1, 1), F("kafka.offset", "12345", 5, 1),
+        F("kafka.key", key, 3, 1),        F("connector.kafka.key", key, 3, 0),
+        F("kafka.timestamp", "99", 2, 1),
+    };
+    assert_int_equal(connrt_document_set_fields(d, f, 7), 0);
+    assert_int_equal(connrt_document_tracked_count(d), 5);
+    assert_tracked(d, 0, "kafka.topic", "orders");
+    assert_tracked(d, 1, "kafka.partition", "3");
+    assert_tracked(d, 2, "kafka.offset", "12345");
+    assert_tracked(d, 3, "kafka.key", "c-1");
+    assert_tracked(d, 4, "kafka.timestamp", "99");
+    assert_int_equal(connrt_document_property_count(d), 2);
+    assert_string_equal(connrt_document_get_property(d, "connector.kafka.topic"), "orders");
+    assert_string_equal(connrt_document_get_property(d, "connector.kafka.key"), "c-1");
+    assert_string_equal(connrt_document_get_tracked(d, "kafka.key"), "c-1");
+    /* More afterwards: a header, a replaced key. */
+    assert_int_equal(connrt_document_set_tracked(d, "kafka.header.h", "v"), 0);
+    assert_int_equal(connrt_document_set_tracked(d, "kafka.key", "other"), 0);
+    assert_int_equal(connrt_document_tracked_count(d), 6);
+    assert_tracked(d, 3, "kafka.key", "other");
+    assert_tracked(d, 5, "kafka.header.h", "v");
+    assert_string_equal(connrt_document_get_property(d, "connector.kafka.key"), "c-1");
+}
+
+static void set_fields__existing_or_unknown_names__as_single_calls(void **state)
+{
+    connrt_document_t *d = connrt_document_new(*state, "x", 1);
+    assert_int_equal(connrt_document_set_tracked(d, "kafka.offset", "1"), 0);
+    struct connrt_doc_field f[] = {
+        F("kafka.topic", "t", 1, 1),
+        F("kafka.offset", "2", 1, 1),
+        F("my.name", "abc", 2, 0),
+        F("my.name", "abc", 3, 0),
+    };
+    assert_int_equal(connrt_document_set_fields(d, f, 4), 0);
+    assert_int_equal(connrt_document_tracked_count(d), 2);
+    assert_tracked(d, 0, "kafka.offset", "2");
+    assert_tracked(d, 1, "kafka.topic", "t");
+    assert_int_equal(connrt_document_property_count(d), 1);
+    assert_string_equal(connrt_document_get_property(d, "my.name"), "abc");
+    /* A fresh document with a name outside the list, and one set twice. */
+    connrt_document_t *e = connrt_document_new(*state, "y", 1);
+    struct connrt_doc_field g[] = {
+        F("kafka.topic", "t", 1, 1),
+        F("kafka.header.x", "hx", 2, 1),
+        F("kafka.topic", "u", 1, 1),
+    };
+    assert_int_equal(connrt_document_set_fields(e, g, 3), 0);
+    assert_int_equal(connrt_document_tracked_count(e), 2);
+    assert_tracked(e, 0, "kafka.topic", "u");
+    assert_tracked(e, 1, "kafka.header.x", "hx");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -180,6 +257,8 @@ int main(void)
         T(known_names__every_one__recognised),
         T(clone__other_arena__outlives_original),
         T(set__null_or_overlong_name__refused),
+        T(set_fields__fresh_document__in_order_with_lengths),
+        T(set_fields__existing_or_unknown_names__as_single_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
