@@ -198,6 +198,18 @@ void connrt_batch_set_arena(connrt_batch_t *batch, connrt_arena_t *arena)
     batch->arena = arena;
 }
 
+void connrt_batch_swap_emitted(connrt_batch_t *a, connrt_batch_t *b)
+{
+    struct batch_emitted *emitted = a->emitted;
+    size_t n = a->nemitted, capacity = a->emitted_capacity;
+    a->emitted = b->emitted;
+    a->nemitted = b->nemitted;
+    a->emitted_capacity = b->emitted_capacity;
+    b->emitted = emitted;
+    b->nemitted = n;
+    b->emitted_capacity = capacity;
+}
+
 void connrt_batch_clear(connrt_batch_t *batch)
 {
     batch->ninputs = 0;

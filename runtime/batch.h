@@ -65,6 +65,10 @@ void connrt_batch_set_emit_hook(connrt_batch_t *batch, size_t limit, size_t max_
  * acknowledge them). Without a hook: 0. */
 int connrt_batch_flush(connrt_batch_t *batch);
 
+/* Exchange the emitted documents of a and b: a hook hands them to another
+ * thread in `b` while the operation emits on into `a`. */
+void connrt_batch_swap_emitted(connrt_batch_t *a, connrt_batch_t *b);
+
 /* Forget all inputs, results and emitted documents (keeps the vectors'
  * memory) so the batch can be reused for the next call; the tracked
  * properties are wanted again. */

@@ -97,7 +97,9 @@ struct engine {
     int begun;
     int begin_rc;
     char begin_err[REASON_SIZE];
-    /* Background chunks of a start operation (see chunk_worker). */
+    /* Background chunks of a start operation (see chunk_worker); `handoff`
+     * holds the emitted documents of the worker's chunk. */
+    connrt_batch_t *handoff;
     connrt_arena_t *spare;
     pthread_t worker;
     pthread_mutex_t lock;
@@ -923,6 +925,9 @@ static void *chunk_worker(void *opaque)
             break;
         }
         pthread_mutex_unlock(&e->lock);
+        /* Taken here, not on the operation's thread: that one is busier. */
+        take_emitted(e, &e->main_steps[0], e->handoff, &e->live, 0);
+        connrt_batch_clear(e->handoff);
         process_emitted(e);
         chunk_reset(e);
         pthread_mutex_lock(&e->lock);
@@ -949,7 +954,8 @@ static void wait_worker(struct engine *e)
 static void start_worker(struct engine *e)
 {
     e->spare = connrt_arena_new();
-    if (e->spare == NULL) {
+    e->handoff = e->spare != NULL ? connrt_batch_new(e->spare) : NULL;
+    if (e->handoff == NULL) {
         return;
     }
     if (pthread_mutex_init(&e->lock, NULL) != 0) {
@@ -1010,13 +1016,14 @@ static int stream_emitted(void *opaque, connrt_batch_t *batch, int final)
         return e->stopped ? -1 : 0;
     }
     take_source_arena(e);
-    take_emitted(e, &e->main_steps[0], e->source, &e->live, 0);
     if (final || !e->worker_started) {
         /* The operation waits for the outcome (e.g. before committing). */
+        take_emitted(e, &e->main_steps[0], e->source, &e->live, 0);
         process_emitted(e);
         chunk_reset(e);
         return e->stopped ? -1 : 0;
     }
+    connrt_batch_swap_emitted(e->source, e->handoff);
     int stopped = e->stopped;
     pthread_mutex_lock(&e->lock);
     e->work_pending = 1;
@@ -1235,6 +1242,7 @@ static void release(struct engine *e)
     if (e->source != e->opts->emitted) {
         connrt_batch_destroy(e->source);
     }
+    connrt_batch_destroy(e->handoff);
     connrt_arena_destroy(e->arena);
     connrt_arena_destroy(e->spare);
     free(e->slots);
