@@ -72,6 +72,9 @@ struct kafka_produce {
     _Atomic long long delivered;      /* for metrics */
     _Atomic long long latency_ms_sum; /* created -> delivery report, summed */
     struct kafka_formats *formats;    /* owned; NULL: bytes as they are */
+    /* Set while the batches in flight on a producer that had a fatal error
+     * are settled (producer_usable): why their inputs fail. */
+    char fatal_reason[512];
 };
 
 extern const struct connrt_property_def kafka_produce_properties[];

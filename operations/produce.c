@@ -247,6 +247,11 @@ static void delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *o
                                m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)) {
         return; /* no result: the operation fails (finish_run) */
     }
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && p->fatal_reason[0] != '\0') {
+        fail_doc(p, run, i, "not delivered: the producer had a fatal error (%s)",
+                 p->fatal_reason);
+        return;
+    }
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         fail_delivery(p, run, i, rd_kafka_topic_name(m->rkt), m->err);
         return;
@@ -751,26 +756,48 @@ static void run_unlink(struct kafka_produce *p, struct kafka_produce_run *run)
     }
 }
 
+/* The batches in flight on a producer that had a fatal error end now:
+ * what it still reports is served, and every input left without a report
+ * fails with the reason (p->fatal_reason), so that the producer can be
+ * replaced; their execute_end then finds nothing to wait for. */
+static void settle_runs(struct kafka_produce *p)
+{
+    if (p->rk != NULL && p->runs != NULL) {
+        purge_all(p, 0);
+    }
+    for (struct kafka_produce_run *run = p->runs; run != NULL; run = run->next) {
+        for (size_t i = 0; i < run->size; i++) {
+            if (!run->done[i]) {
+                run->done[i] = 1;
+                fail_doc(p, run, i, "not delivered: the producer had a fatal error (%s)",
+                         p->fatal_reason);
+            }
+        }
+        run->outstanding = 0;
+    }
+}
+
 /* A fatal error (idempotence broken) leaves the producer unusable; a failed
- * rebuild leaves none at all. A new one is made only between batches: the
- * old one's messages still in flight belong to a batch not ended yet. */
+ * rebuild leaves none at all. Then a new one is made, once the batches in
+ * flight on the old one are settled. */
 static int producer_usable(struct kafka_produce *p, char *errstr, size_t errstr_size)
 {
     char why[512];
+    int rc;
 
     if (p->rk != NULL && rd_kafka_fatal_error(p->rk, why, sizeof(why)) ==
                              RD_KAFKA_RESP_ERR_NO_ERROR) {
         return 0;
     }
-    if (p->runs != NULL) {
-        snprintf(errstr, errstr_size, "the producer had a fatal error (%s); a new one is made "
-                 "once the batch in flight has ended", p->rk != NULL ? why : "none left");
-        return -1;
-    }
+    snprintf(p->fatal_reason, sizeof(p->fatal_reason), "%s",
+             p->rk != NULL ? why : "no producer could be made");
+    settle_runs(p);
     p->log.host->log(CONNRT_LOG_WARNING, p->component_id,
-                     "producer had a fatal error; starting a new one");
+                     "producer had a fatal error (%s); starting a new one", p->fatal_reason);
     producer_destroy(p);
-    return producer_new(p, errstr, errstr_size);
+    rc = producer_new(p, errstr, errstr_size);
+    p->fatal_reason[0] = '\0';
+    return rc;
 }
 
 /* Queue every input of `batch`; its reports settle it in finish_run. */

@@ -141,15 +141,12 @@ static void add_steps(struct text *t, const connrt_definitions_t *defs,
     }
 }
 
-/* Everything a running listener depends on, as one string (owned), or NULL
- * on no memory: the process, every operation and connection it uses (after
- * ${env:} substitution), and the container properties. */
 /* Container properties a reload applies to the running set itself: a
- * change in them restarts no listener. */
+ * change in them restarts no listener. (execution.max.concurrent is not
+ * one: a listener sizes its pool of workers when it starts.) */
 static int applied_in_place(const char *key)
 {
-    static const char *const keys[] = {METRICS_PORT_PROPERTY, "log.level", "log.format",
-                                       WORKERS_PROPERTY, NULL};
+    static const char *const keys[] = {METRICS_PORT_PROPERTY, "log.level", "log.format", NULL};
     for (size_t i = 0; keys[i] != NULL; i++) {
         if (strcmp(key, keys[i]) == 0) {
             return 1;
@@ -158,6 +155,9 @@ static int applied_in_place(const char *key)
     return 0;
 }
 
+/* Everything a running listener depends on, as one string (owned), or NULL
+ * on no memory: the process, every operation and connection it uses (after
+ * ${env:} substitution), and the container properties. */
 static char *fingerprint(const struct generation *gen, const struct connrt_def_component *p)
 {
     struct text t = {0};

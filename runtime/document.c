@@ -362,6 +362,9 @@ static int set_fields_bulk(connrt_document_t *doc, const struct connrt_doc_field
         return 0;
     }
     for (size_t i = 0; i < n; i++) {
+        if (f[i].name == NULL) {
+            return 0; /* refused by the general path */
+        }
         known[i] = connrt_known_name(f[i].name, f[i].name_len);
         /* Only well-known names, each once: no name to copy or compare. */
         for (size_t j = 0; j < i; j++) {

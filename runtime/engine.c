@@ -850,7 +850,9 @@ static void run_pipelined(struct engine *e)
     }
     e->chunk_documents = e->chunk_documents > 1 ? e->chunk_documents / 2 : 1;
     e->chunk_bytes /= 2;
-    while (!e->stopped && read_chunk(e) > 0) {
+    /* A chunk whose begin failed ends before anything more is read: the
+     * outage that failed it would fail the next one too. */
+    while (!e->stopped && (!in_flight || other.begin_rc == 0) && read_chunk(e) > 0) {
         begin_chunk(e);
         chunk_swap(e, &other); /* the engine holds the previous chunk */
         if (in_flight) {

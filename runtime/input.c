@@ -35,6 +35,7 @@ struct connrt_input {
     size_t line_no;
     size_t max_document;  /* bytes; a larger line or file is refused, unread */
     size_t skipped;       /* bytes of the too-large line being skipped */
+    size_t scanned;       /* bytes of the partial line searched for its newline */
     char *block;         /* lines read ahead: block[start, end) not yet taken */
     size_t block_cap, block_start, block_end;
     int at_eof;
@@ -465,9 +466,6 @@ static int fill_block(connrt_input_t *in)
     }
 }
 
-/* The next line, its "\n" or "\r\n" excluded (borrowed from the block
- * until the next call). Returns 1, 0 at the end, -1 with errno on a read
- * error. */
 /* The rest of a line longer than max_document is read and thrown away.
  * Returns 1 once its end is reached (*len: the line's length), -1 on a
  * read error. */
@@ -496,22 +494,29 @@ static int skip_line(connrt_input_t *in, size_t *len)
     return 1;
 }
 
-/* The next line: 1 with *line and *len (borrowed until the next call), 0 at
- * the end, -1 on a read error, TOO_LARGE (*len: its length) for a line
- * longer than max_document, which is skipped. */
+/* The next line, its "\n" or "\r\n" excluded: 1 with *line and *len
+ * (borrowed from the block until the next call), 0 at the end, -1 with
+ * errno on a read error, TOO_LARGE (*len: its length) for a line longer
+ * than max_document, which is skipped. Bytes already searched for the
+ * newline are not searched again after the next read (in->scanned). */
 static int take_line(connrt_input_t *in, const char **line, size_t *len)
 {
     for (;;) {
         size_t avail = in->block_end - in->block_start;
         /* No block before the first read: NULL + 0 is undefined behaviour. */
         const char *start = avail > 0 ? in->block + in->block_start : NULL;
-        const char *nl = avail > 0 ? memchr(start, '\n', avail) : NULL;
+        const char *nl = avail > in->scanned
+                             ? memchr(start + in->scanned, '\n', avail - in->scanned)
+                             : NULL;
         size_t n = nl != NULL ? (size_t)(nl - start) : avail;
+        in->scanned = nl != NULL ? 0 : avail;
         if (n > in->max_document) {
             /* Never held whole: what is read so far goes, the rest is read past. */
+            in->scanned = 0;
             return skip_line(in, len) < 0 ? -1 : TOO_LARGE;
         }
         if (nl != NULL || (in->at_eof && avail > 0)) {
+            in->scanned = 0;
             *line = start;
             *len = n;
             in->block_start += *len + (nl != NULL);

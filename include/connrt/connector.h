@@ -291,7 +291,7 @@ struct connrt_host {
      * doc_set_tracked (tracked 1) or doc_set_property (tracked 0) calls
      * would, with the lengths given (nothing needs to end in a NUL). Names
      * and values are borrowed for the call and copied. Returns 0, or -1 on
-     * no memory (the fields before the failing one are set). A plugin
+     * no memory (then some of the fields may be set). A plugin
      * checks host->abi_version (minor >= 5) first. */
     int (*doc_set_fields)(connrt_document_t *doc, const struct connrt_doc_field *fields,
                           size_t n);

@@ -3,11 +3,13 @@
 # stdin: retriable errors are retried without duplicates, a broker-side
 # size rejection fails only its document, and an outage longer than
 # message_timeout_ms turns every undelivered document into an application
-# error (nothing dropped), after which the next run succeeds.
+# error (nothing dropped), after which the next run succeeds; a fatal error
+# of the idempotent producer fails the documents in flight and a new
+# producer sends the rest.
 . "$(dirname "$0")/lib.sh"
 need kcat
 
-start_cluster --topic retry:1 --topic sized:1 --topic outage:2
+start_cluster --topic retry:1 --topic sized:1 --topic outage:2 --topic fatal:1
 cat > "$TMP/defs.xml" <<'XML'
 <connrt xmlns="urn:connrt:definitions:1">
   <connection id="kafka" connector="kafka">
@@ -90,4 +92,33 @@ check "brokers back: 20 successes" \
     test "$(jsonl "$TMP/back.jsonl" 'sum(d["outcome"]=="success" for d in docs)')" = 20
 check "brokers back: the topic holds each document once" \
     test "$(topic_values outage | sort | tr '\n' ' ')" = "$(sort "$TMP/outage.txt" | tr '\n' ' ')"
+# --- a fatal error (the broker says the idempotent producer's sequence is
+# out of order) while two chunks are in flight: their documents fail with
+# the reason, a new producer sends the rest, nothing is lost or doubled
+mkdir -p "$TMP/fc/deploy"
+printf '%s\n' 'execution.max.documents.in.flight = 4' 'history.documents = errors' \
+    > "$TMP/fc/container.properties"
+cat > "$TMP/fc/deploy/fatal.xml" <<'XML'
+<connrt xmlns="urn:connrt:definitions:1">
+  <connection id="kafka" connector="kafka">
+    <property name="bootstrap_servers">${env:BOOTSTRAP}</property>
+  </connection>
+  <operation id="send-fatal" connection="kafka" type="produce">
+    <property name="topic">fatal</property>
+    <property name="message_timeout_ms">5000</property>
+  </operation>
+  <process id="fatal"><start/><connector operation="send-fatal"/></process>
+</connrt>
+XML
+seq 1 20 | sed 's/.*/fatal-&/' > "$TMP/fatal.txt"
+cluster_cmd "error Produce 1 OUT_OF_ORDER_SEQUENCE_NUMBER"
+run_connrt st run --container "$TMP/fc" --input "$TMP/fatal.txt"
+check "fatal error: exit 1 (application errors only)" test "$st" -eq 1
+check "fatal error: a new producer was started, saying why" \
+    grep -q "producer had a fatal error (.*sequence desynchronization.*); starting a new one" "$TMP/err"
+check "fatal error: every document has an outcome, none a failure, the later ones sent" \
+    grep -Eq "20 documents: (1[0-9]|20) success, [0-9]+ application errors, 0 failures" "$TMP/err"
+failed_docs() { sed -n 's/^connrt: document [0-9]* (.*fatal.txt:\([0-9]*\)): application error.*/fatal-\1/p' "$TMP/err" | sort; }
+check "fatal error: the topic holds exactly the documents that succeeded, each once" \
+    test "$( (topic_values fatal; failed_docs) | sort | tr '\n' ' ')" = "$(sort "$TMP/fatal.txt" | tr '\n' ' ')"
 finish

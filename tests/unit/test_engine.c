@@ -895,9 +895,10 @@ static void run__split_begin_fails__that_chunk_and_the_rest_are_failures(void **
     assert_contains(f->report_text, "operation 'split-op' failed: simulated outage at begin "
                                     "(10 of 10 documents without a result)");
     assert_int_equal(f->counts.documents, n);
-    /* Chunks 1-3 and 5 (begun before the failure was seen) end normally. */
-    assert_int_equal(f->counts.success + f->counts.application_errors, 40);
-    assert_int_equal(f->counts.failures, n - 40);
+    /* Chunks 1-3 end normally; nothing is read after the failed begin: the
+     * fourth chunk and the rest of the input are failures. */
+    assert_int_equal(f->counts.success + f->counts.application_errors, 30);
+    assert_int_equal(f->counts.failures, n - 30);
 }
 
 static void run__tracked_wanted__only_when_a_later_step_reads_them(void **state)
