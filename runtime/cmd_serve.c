@@ -604,11 +604,25 @@ static void metrics_page(void *opaque, connrt_page_t *page)
     print_samples(&set, page);
 }
 
-static void metrics_start(struct server *s)
+/* /health and /metrics on the container's metrics.port: started with the
+ * server, and at a reload moved (or turned on or off) when the port
+ * changed; an unchanged one keeps serving throughout. */
+static void metrics_apply(struct server *s)
 {
     char errstr[256];
     long long port = container_int(s->current->container, METRICS_PORT_PROPERTY, CONNRT_PROP_INT, 0);
     struct connrt_metrics_pages pages = {health_page, metrics_page, s};
+    if (port == s->metrics_port && (port <= 0 || s->http != NULL)) {
+        return;
+    }
+    if (s->http != NULL) {
+        connrt_metrics_http_stop(s->http);
+        s->http = NULL;
+        if (port <= 0) {
+            fprintf(stderr, "connrt serve: /health and /metrics turned off\n");
+        }
+    }
+    s->metrics_port = 0;
     if (port <= 0) {
         return;
     }
@@ -619,24 +633,6 @@ static void metrics_start(struct server *s)
     }
     s->metrics_port = port;
     fprintf(stderr, "connrt serve: /health and /metrics on http://127.0.0.1:%lld\n", port);
-}
-
-/* A reload that changed metrics.port moves the endpoint (or turns it on or
- * off); an unchanged one keeps it serving throughout. */
-static void metrics_restart(struct server *s)
-{
-    long long port = container_int(s->current->container, METRICS_PORT_PROPERTY, CONNRT_PROP_INT, 0);
-    if (port == s->metrics_port && (port <= 0 || s->http != NULL)) {
-        return;
-    }
-    connrt_metrics_http_stop(s->http);
-    s->http = NULL;
-    s->metrics_port = 0;
-    if (port <= 0) {
-        fprintf(stderr, "connrt serve: /health and /metrics turned off\n");
-        return;
-    }
-    metrics_start(s);
 }
 
 /* ----------------------------------------------------------------- shutdown */
@@ -741,7 +737,7 @@ static void reload(struct server *s)
     old->listeners++;
     pthread_mutex_unlock(&s->lock);
     connrt_container_log_setup(gen->container);
-    metrics_restart(s);
+    metrics_apply(s);
     connrt_slots_set_limit(s->slots, (size_t)container_int(gen->container, WORKERS_PROPERTY, CONNRT_PROP_INT,
                                                            CONNRT_LISTENER_DEFAULT_WORKERS));
     drain_marked(s, stop);
@@ -797,7 +793,7 @@ int connrt_cmd_serve(int argc, char **argv)
     }
     connrt_container_log_setup(s.current->container);
     pthread_mutex_init(&s.lock, NULL);
-    metrics_start(&s);
+    metrics_apply(&s);
     s.slots = connrt_slots_new((size_t)container_int(s.current->container, WORKERS_PROPERTY, CONNRT_PROP_INT,
                                                      CONNRT_LISTENER_DEFAULT_WORKERS));
     size_t failed = s.slots ? start_new(&s, s.current) : 1;
