@@ -44,6 +44,10 @@ const struct connrt_property_def connrt_container_property_table[] = {
     {"execution.max.document.bytes", CONNRT_PROP_INT, 0, "104857600", NULL, 1, 2147483647,
      "connrt run: largest input document (a line, or a file of --input DIR); a larger one is "
      "not read: it is an application error naming its line or file.", NULL},
+    {"output.cached.bytes", CONNRT_PROP_SIZE, 0, "268435456", NULL, 0, 1099511627776LL,
+     "How much of an output file (--output, or stdout redirected to a file) stays in the page "
+     "cache while it is written: older parts are written out and dropped from the cache by a "
+     "thread of their own. 0: every page stays until the kernel reclaims it.", NULL},
     {"execution.max.concurrent", CONNRT_PROP_INT, 0, "16", NULL, 1, 1024,
      "Executions running at once in the container (all listeners together); caps the listen "
      "operations' max_concurrent_executions.", NULL},
@@ -133,6 +137,13 @@ static long long property_number(const connrt_container_t *c, const char *name,
     long long n;
     const char *v = property_value(c, name, buf, sizeof(buf));
     return connrt_property_parse_int(type, v, &n) == 0 ? n : fallback;
+}
+
+long long connrt_container_int(const connrt_container_t *c, const char *name)
+{
+    const struct connrt_property_def *d =
+        connrt_property_find(connrt_container_property_table, name);
+    return property_number(c, name, d != NULL ? d->type : CONNRT_PROP_INT, 0);
 }
 
 /* The container whose logging is in force: only it may close the log file

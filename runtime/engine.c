@@ -30,6 +30,7 @@
 
 #define CHUNK_PROPERTY "execution.max.documents.in.flight"
 #define MAX_DOCUMENT_PROPERTY "execution.max.document.bytes"
+#define OUTPUT_CACHE_PROPERTY "output.cached.bytes"
 /* A chunk also ends when its arena holds this many bytes, so that large
  * documents keep memory flat too. Small enough that a chunk's documents
  * are still in the caches when librdkafka copies them out (1,000,000
@@ -1212,6 +1213,10 @@ static int prepare(struct engine *e)
         if (e->output == NULL) {
             fprintf(e->report, "connrt: --output %s\n", errstr);
             return CONNRT_EXIT_USAGE;
+        }
+        if (e->container != NULL) {
+            connrt_output_limit_cache(e->output,
+                                      (size_t)connrt_container_int(e->container, OUTPUT_CACHE_PROPERTY));
         }
     }
     e->arena = connrt_arena_new();

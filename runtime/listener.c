@@ -371,6 +371,8 @@ static int open_output(connrt_listener_t *l, char *errstr, size_t errstr_size)
         snprintf(errstr, errstr_size, "--output %s", why);
         return -1;
     }
+    connrt_output_limit_cache(l->output,
+                              (size_t)connrt_container_int(l->container, "output.cached.bytes"));
     l->opts.shared_output = l->output;
     return 0;
 }

@@ -21,6 +21,7 @@
 #include "document.h"
 #include "json_bytes.h"
 #include "known_names.h"
+#include "write_behind.h"
 
 #define OUTPUT_FLUSH_THRESHOLD ((size_t)64 * 1024)
 
@@ -60,6 +61,7 @@ struct connrt_output {
     char *name;
     struct buffer buf;
     size_t count;
+    connrt_write_behind_t *write_behind; /* NULL: the kernel keeps every page */
     /* A listener's executions share one writer; each line is whole. */
     pthread_mutex_t lock;
 };
@@ -606,6 +608,7 @@ static int write_buffer(connrt_output_t *out)
     if (len > 0 && fwrite(out->buf.data, 1, len, out->fp) != len) {
         return -1;
     }
+    connrt_write_behind_wrote(out->write_behind, len);
     return 0;
 }
 
@@ -662,6 +665,7 @@ int connrt_output_close(connrt_output_t *out, char *errstr, size_t errstr_size)
         return 0;
     }
     int rc = connrt_output_flush(out, errstr, errstr_size);
+    connrt_write_behind_stop(out->write_behind);
     if (out->owns_fp && fclose(out->fp) != 0 && rc == 0) {
         snprintf(errstr, errstr_size, "%s: %s", out->name, strerror(errno));
         rc = -1;
@@ -671,6 +675,16 @@ int connrt_output_close(connrt_output_t *out, char *errstr, size_t errstr_size)
     free(out->name);
     free(out);
     return rc;
+}
+
+void connrt_output_limit_cache(connrt_output_t *out, size_t window)
+{
+    pthread_mutex_lock(&out->lock);
+    /* Flushed first: the file's end is where our next line goes. */
+    if (out->write_behind == NULL && write_buffer(out) == 0 && fflush(out->fp) == 0) {
+        out->write_behind = connrt_write_behind_start(fileno(out->fp), window);
+    }
+    pthread_mutex_unlock(&out->lock);
 }
 
 size_t connrt_output_count(const connrt_output_t *out)

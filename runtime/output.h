@@ -35,6 +35,12 @@ int connrt_output_flush(connrt_output_t *out, char *errstr, size_t errstr_size);
  * -1 with errstr when the data could not be written. NULL no-op. */
 int connrt_output_close(connrt_output_t *out, char *errstr, size_t errstr_size);
 
+/* Keep at most about `window` bytes of what `out` writes in the page cache
+ * (container property output.cached.bytes): older parts are written back
+ * and dropped by a thread of their own. No effect with 0 or when the
+ * output is not a regular file. Call once, before the first line. */
+void connrt_output_limit_cache(connrt_output_t *out, size_t window);
+
 /* Lines written so far. */
 size_t connrt_output_count(const connrt_output_t *out);
 

@@ -1,0 +1,142 @@
+/*
+ * write_behind.c - writeback and cache dropping of an output file, off the
+ * writer's thread (see write_behind.h). sync_file_range(WRITE) waits when
+ * the device queue is full; in the writer's thread that made a fast
+ * consumer wait for the disk.
+ */
+#include "write_behind.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+struct connrt_write_behind {
+    int fd;
+    size_t window;
+    size_t step; /* a round every `step` bytes */
+    off_t origin; /* where this writer's first byte went */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t more; /* to the thread: written grew, or stop or settle */
+    pthread_cond_t done; /* from the thread: handled grew */
+    off_t written; /* under lock: end of what the writer wrote */
+    off_t handled; /* under lock: end of the last round */
+    int settling;  /* under lock: a round even for less than a step */
+    int stopping;  /* under lock */
+};
+
+/* Start writeback of [from, end) and drop the clean pages older than the
+ * window. Dropping starts at the origin each time: a page that was still
+ * being written back at its first turn goes at a later one. */
+static void write_behind_round(const connrt_write_behind_t *wb, off_t from, off_t end)
+{
+    (void)sync_file_range(wb->fd, from, end - from, SYNC_FILE_RANGE_WRITE);
+    off_t keep_from = end - (off_t)wb->window;
+    if (keep_from > wb->origin) {
+        (void)posix_fadvise(wb->fd, wb->origin, keep_from - wb->origin, POSIX_FADV_DONTNEED);
+    }
+}
+
+static int round_due(const connrt_write_behind_t *wb)
+{
+    off_t pending = wb->written - wb->handled;
+    return pending >= (off_t)wb->step || (wb->settling && pending > 0);
+}
+
+static void *write_behind_main(void *arg)
+{
+    connrt_write_behind_t *wb = arg;
+    /* Writeback costs CPU now that the kernel would spend later anyway; it
+     * runs when a core is idle, so that it never slows the pipeline (the
+     * cached part only grows while it waits). */
+    struct sched_param idle = {0};
+    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+    pthread_mutex_lock(&wb->lock);
+    for (;;) {
+        while (!wb->stopping && !round_due(wb)) {
+            pthread_cond_wait(&wb->more, &wb->lock);
+        }
+        if (wb->stopping) {
+            break;
+        }
+        off_t from = wb->handled;
+        off_t end = wb->written;
+        pthread_mutex_unlock(&wb->lock);
+        write_behind_round(wb, from, end);
+        pthread_mutex_lock(&wb->lock);
+        wb->handled = end;
+        pthread_cond_broadcast(&wb->done);
+    }
+    pthread_mutex_unlock(&wb->lock);
+    return NULL;
+}
+
+connrt_write_behind_t *connrt_write_behind_start(int fd, size_t window)
+{
+    struct stat st;
+    if (window == 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        return NULL;
+    }
+    connrt_write_behind_t *wb = calloc(1, sizeof(*wb));
+    if (wb == NULL) {
+        return NULL;
+    }
+    wb->fd = fd;
+    wb->window = window;
+    wb->step = window / 4 > 0 ? window / 4 : 1;
+    wb->origin = wb->written = wb->handled = st.st_size;
+    pthread_mutex_init(&wb->lock, NULL);
+    pthread_cond_init(&wb->more, NULL);
+    pthread_cond_init(&wb->done, NULL);
+    if (pthread_create(&wb->thread, NULL, write_behind_main, wb) != 0) {
+        pthread_cond_destroy(&wb->done);
+        pthread_cond_destroy(&wb->more);
+        pthread_mutex_destroy(&wb->lock);
+        free(wb);
+        return NULL;
+    }
+    return wb;
+}
+
+void connrt_write_behind_wrote(connrt_write_behind_t *wb, size_t len)
+{
+    if (wb == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&wb->lock);
+    wb->written += (off_t)len;
+    if (round_due(wb)) {
+        pthread_cond_signal(&wb->more);
+    }
+    pthread_mutex_unlock(&wb->lock);
+}
+
+void connrt_write_behind_settle(connrt_write_behind_t *wb)
+{
+    pthread_mutex_lock(&wb->lock);
+    wb->settling = 1;
+    pthread_cond_signal(&wb->more);
+    while (wb->handled < wb->written) {
+        pthread_cond_wait(&wb->done, &wb->lock);
+    }
+    wb->settling = 0;
+    pthread_mutex_unlock(&wb->lock);
+}
+
+void connrt_write_behind_stop(connrt_write_behind_t *wb)
+{
+    if (wb == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&wb->lock);
+    wb->stopping = 1;
+    pthread_cond_signal(&wb->more);
+    pthread_mutex_unlock(&wb->lock);
+    pthread_join(wb->thread, NULL);
+    pthread_cond_destroy(&wb->done);
+    pthread_cond_destroy(&wb->more);
+    pthread_mutex_destroy(&wb->lock);
+    free(wb);
+}
