@@ -438,12 +438,12 @@ static void put_value(struct buffer *b, const struct line_memo *m,
     put_string(b, v->value, v->value_len, 0);
 }
 
-/* The kafka.* fields, found in one pass over the tracked properties. */
+/* The kafka.* fields, found in one pass over the tracked properties.
+ * values[k]: the tracked property a field shows (the first of its name). */
 static void put_kafka_fields(struct buffer *b, const struct connrt_property_view *tracked,
-                             size_t count, struct line_memo *memo)
+                             size_t count, struct line_memo *memo,
+                             const struct connrt_property_view *values[CONNRT_KN_COUNT])
 {
-    /* Where each well-known tracked property is (the first of its name). */
-    const struct connrt_property_view *values[CONNRT_KN_COUNT] = {0};
     int headers = 0;
     for (size_t i = 0; i < count; i++) {
         const struct connrt_property_view *v = &tracked[i];
@@ -478,13 +478,26 @@ static void put_kafka_fields(struct buffer *b, const struct connrt_property_view
     }
 }
 
+/* Whether the kafka.* fields or headers of the line already show `v`. */
+static int shown_above(const struct connrt_property_view *v,
+                       const struct connrt_property_view *const *shown)
+{
+    enum connrt_known_name k = connrt_property_known(v);
+    return k != CONNRT_KN_NONE ? shown[k] == v : is_header(v);
+}
+
+/* `shown` NULL: every property; else those shown_above() leaves out. */
 static void put_object(struct buffer *b, const struct connrt_property_view *props, size_t count,
-                       const struct line_memo *memo)
+                       const struct line_memo *memo,
+                       const struct connrt_property_view *const *shown)
 {
     int first = 1;
     BUF_LIT(b, "{");
     for (size_t i = 0; i < count; i++) {
         const struct connrt_property_view *v = &props[i];
+        if (shown != NULL && shown_above(v, shown)) {
+            continue;
+        }
         put_key(b, v->name, connrt_property_name_len(v), connrt_property_known(v), &first);
         put_value(b, memo, v);
     }
@@ -508,11 +521,13 @@ static void put_document(struct buffer *b, const connrt_document_t *doc, const c
     size_t nprops, ntracked;
     const struct connrt_property_view *props = connrt_document_properties(doc, &nprops);
     const struct connrt_property_view *tracked = connrt_document_tracked_all(doc, &ntracked);
-    put_kafka_fields(b, tracked, ntracked, &memo);
+    const struct connrt_property_view *shown[CONNRT_KN_COUNT] = {0};
+    put_kafka_fields(b, tracked, ntracked, &memo, shown);
     BUF_LIT(b, ",\"properties\":");
-    put_object(b, props, nprops, &memo);
+    put_object(b, props, nprops, &memo, NULL);
+    /* The other tracked properties: the fields above are the kafka.* ones. */
     BUF_LIT(b, ",\"tracked\":");
-    put_object(b, tracked, ntracked, &memo);
+    put_object(b, tracked, ntracked, &memo, shown);
     if (error != NULL) {
         BUF_LIT(b, ",\"outcome\":\"application_error\",\"error\":");
         put_cstring(b, error);

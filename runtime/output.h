@@ -2,8 +2,8 @@
  * output.h - the JSON Lines output of `connrt run` (DESIGN §7): one object
  * per document with value (base64 with "value_encoding" when not UTF-8),
  * key, topic, partition, offset, timestamp, headers (from the kafka.*
- * tracked properties; absent ones omitted), properties, tracked, outcome
- * and error.
+ * tracked properties; null or {} when absent), properties, tracked (the
+ * tracked properties those fields do not show), outcome and error.
  */
 #ifndef CONNRT_OUTPUT_H
 #define CONNRT_OUTPUT_H

@@ -17,6 +17,7 @@ struct connrt_write_behind {
     size_t window;
     size_t step; /* a round every `step` bytes */
     off_t origin; /* where this writer's first byte went */
+    off_t kicked; /* thread only: writeback was started below this */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t more; /* to the thread: written grew, or stop or settle */
@@ -27,22 +28,29 @@ struct connrt_write_behind {
     int stopping;  /* under lock */
 };
 
-/* Start writeback of [from, end) and drop the clean pages older than the
- * window. Dropping starts at the origin each time: a page that was still
- * being written back at its first turn goes at a later one. */
-static void write_behind_round(const connrt_write_behind_t *wb, off_t from, off_t end)
+/* Start writeback of what is older than half the window, and drop the
+ * clean pages older than the window. Dropping starts at the origin each
+ * time: a page that was still being written back at its first turn goes at
+ * a later one. */
+static void write_behind_round(connrt_write_behind_t *wb, off_t end)
 {
-    (void)sync_file_range(wb->fd, from, end - from, SYNC_FILE_RANGE_WRITE);
+    off_t half = (off_t)(wb->window / 2);
+    if (end - half > wb->kicked) {
+        (void)sync_file_range(wb->fd, wb->kicked, end - half - wb->kicked, SYNC_FILE_RANGE_WRITE);
+        wb->kicked = end - half;
+    }
     off_t keep_from = end - (off_t)wb->window;
     if (keep_from > wb->origin) {
         (void)posix_fadvise(wb->fd, wb->origin, keep_from - wb->origin, POSIX_FADV_DONTNEED);
     }
 }
 
+/* Nothing happens to a file smaller than the window (most outputs). */
 static int round_due(const connrt_write_behind_t *wb)
 {
     off_t pending = wb->written - wb->handled;
-    return pending >= (off_t)wb->step || (wb->settling && pending > 0);
+    return wb->written - wb->origin > (off_t)wb->window &&
+           (pending >= (off_t)wb->step || (wb->settling && pending > 0));
 }
 
 static void *write_behind_main(void *arg)
@@ -61,10 +69,9 @@ static void *write_behind_main(void *arg)
         if (wb->stopping) {
             break;
         }
-        off_t from = wb->handled;
         off_t end = wb->written;
         pthread_mutex_unlock(&wb->lock);
-        write_behind_round(wb, from, end);
+        write_behind_round(wb, end);
         pthread_mutex_lock(&wb->lock);
         wb->handled = end;
         pthread_cond_broadcast(&wb->done);
@@ -86,7 +93,7 @@ connrt_write_behind_t *connrt_write_behind_start(int fd, size_t window)
     wb->fd = fd;
     wb->window = window;
     wb->step = window / 4 > 0 ? window / 4 : 1;
-    wb->origin = wb->written = wb->handled = st.st_size;
+    wb->origin = wb->kicked = wb->written = wb->handled = st.st_size;
     pthread_mutex_init(&wb->lock, NULL);
     pthread_cond_init(&wb->more, NULL);
     pthread_cond_init(&wb->done, NULL);
@@ -118,7 +125,7 @@ void connrt_write_behind_settle(connrt_write_behind_t *wb)
     pthread_mutex_lock(&wb->lock);
     wb->settling = 1;
     pthread_cond_signal(&wb->more);
-    while (wb->handled < wb->written) {
+    while (round_due(wb)) {
         pthread_cond_wait(&wb->done, &wb->lock);
     }
     wb->settling = 0;

@@ -116,7 +116,7 @@ check "no payload bytes echoed in errors or on stderr" \
     sh -c "! grep -q SECRET-PAYLOAD '$TMP/err' && test \"\$(grep -c SECRET-PAYLOAD '$TMP/json.jsonl')\" -eq 2"
 check "errors reported on stderr with the document number" grep -q "document 8" "$TMP/err"
 check "successes carry the committed position as tracked properties" \
-    test "$(jsonl "$TMP/json.jsonl" '(docs[1]["tracked"]["kafka.topic"], docs[1]["tracked"]["kafka.partition"], docs[1]["tracked"]["kafka.offset"])')" = "('orders', '0', '5')"
+    test "$(jsonl "$TMP/json.jsonl" '(docs[1]["topic"], docs[1]["partition"], docs[1]["offset"], docs[1]["tracked"])')" = "('orders', 0, 5, {})"
 
 check "python3-kafka reads the committed offsets and metadata of g-json" "$PYTHON3" - "$BOOTSTRAP" <<'PY'
 import sys

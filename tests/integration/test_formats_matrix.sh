@@ -273,7 +273,7 @@ cell() { # cell FORMAT FILE -> (outcome, error or value) per document, in offset
     string) value="d['value']" ;;
     esac
     jsonl "$2" "[(d['outcome'], d['error'] if d['outcome'] != 'success' else $value)
-        for d in sorted(docs, key=lambda d: int(d['tracked']['kafka.offset']))]"
+        for d in sorted(docs, key=lambda d: d['offset'])]"
 }
 for f in $FORMATS; do
     pid_var="read_${f}_st"
@@ -286,8 +286,8 @@ done
 check "bytes: a binary value is written base64, as the output format says" \
     test "$(jsonl "$TMP/consume-bytes.jsonl" '[d.get("value_encoding") for d in docs]')" = "['base64', None, 'base64', None]"
 check "json: a JSON key is kept as is (kafka.key)" \
-    test "$(jsonl "$TMP/consume-json.jsonl" '[d["tracked"].get("kafka.key") for d in docs]')" = "['{\"k\":1}', None, None]"
-keys() { jsonl "$1" "[tuple(d['tracked'].get(n) for n in ('kafka.key', 'kafka.key.schema_id', 'kafka.key.subject', 'kafka.value.schema_id', 'kafka.value.subject')) for d in docs if d['outcome'] == 'success']"; }
+    test "$(jsonl "$TMP/consume-json.jsonl" '[d["key"] for d in docs]')" = "['{\"k\":1}', None, None]"
+keys() { jsonl "$1" "[tuple([d['key']] + [d['tracked'].get(n) for n in ('kafka.key.schema_id', 'kafka.key.subject', 'kafka.value.schema_id', 'kafka.value.subject')]) for d in docs if d['outcome'] == 'success']"; }
 for cell_file in consume listen; do
     check "$cell_file avro: the key decodes to its JSON, with key and value schema ids and subjects" \
         test "$(keys "$TMP/$cell_file-avro.jsonl")" = \
@@ -297,7 +297,7 @@ for cell_file in consume listen; do
         "[('{\"region\":\"eu\"}', '$ID_JSKEY', 'm-json_schema-key', '$ID_JS', 'm-json_schema-value'), (None, None, None, '$ID_JS', 'm-json_schema-value')]"
 done
 check "a misfit value's good key is given decoded, to say which record failed" \
-    test "$(jsonl "$TMP/consume-avro.jsonl" '[(d["tracked"].get("kafka.key"), d["tracked"].get("kafka.key.schema_id")) for d in docs if d["outcome"] != "success"]')" = \
+    test "$(jsonl "$TMP/consume-avro.jsonl" '[(d["key"], d["tracked"].get("kafka.key.schema_id")) for d in docs if d["outcome"] != "success"]')" = \
     "[(None, None), ('{\"cust\":\"cy\"}', '$ID_OKEY')]"
 check "a decoded key is also the document property connector.kafka.key" \
     test "$(jsonl "$TMP/consume-avro.jsonl" '[d["properties"].get("connector.kafka.key") for d in docs][:1]')" = "['{\"cust\":\"ann\"}']"
@@ -335,7 +335,7 @@ check "consume retry: the Order schema was fetched once by each of consume and l
 check "produce: each subject's latest schema asked once for the whole batch (4 documents)" \
     eval 'test "$(requests_of "GET /subjects/m-avro-value/versions/latest")" -eq 1 && test "$(requests_of "GET /subjects/m-avro-key/versions/latest")" -eq 1'
 check "consume, registry failing: the documents before the message are emitted" \
-    test "$(jsonl "$TMP/read_down.out" '[(d["outcome"], d["tracked"]["kafka.offset"], d["value"]) for d in docs]')" = \
+    test "$(jsonl "$TMP/read_down.out" '[(d["outcome"], str(d["offset"]), d["value"]) for d in docs]')" = \
     "[('success', '0', '{\"n\":1}'), ('success', '1', '{\"n\":2}')]"
 check "consume, registry failing: the operation fails (exit 3)" test "$read_down_st" -eq 3
 check "consume, registry failing: the error names the offset, the registry, the id and what follows" \
@@ -345,7 +345,7 @@ check "consume, registry failing: the 2 emitted are committed, not the one it st
 reg "$REGISTRY" POST /test/clear > /dev/null
 run_connrt st run "$D" --container "$TMP/c" --process p-read-down-again
 check "consume, registry back: the next run reads from that message on, nothing lost or doubled" \
-    test "$st:$(jsonl "$TMP/out" '[(d["tracked"]["kafka.offset"], d["value"]) for d in docs]')" = \
+    test "$st:$(jsonl "$TMP/out" '[(str(d["offset"]), d["value"]) for d in docs]')" = \
     "0:[('2', '{\"n\":3}'), ('3', '{\"n\":4}')]"
 
 # --- auto_register: off by default, on registers value_schema
