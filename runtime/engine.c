@@ -1216,7 +1216,7 @@ static int prepare(struct engine *e)
         }
         if (e->container != NULL) {
             connrt_output_limit_cache(e->output,
-                                      (size_t)connrt_container_int(e->container, OUTPUT_CACHE_PROPERTY));
+                                      connrt_container_int(e->container, OUTPUT_CACHE_PROPERTY));
         }
     }
     e->arena = connrt_arena_new();

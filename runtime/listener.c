@@ -372,7 +372,7 @@ static int open_output(connrt_listener_t *l, char *errstr, size_t errstr_size)
         return -1;
     }
     connrt_output_limit_cache(l->output,
-                              (size_t)connrt_container_int(l->container, "output.cached.bytes"));
+                              connrt_container_int(l->container, "output.cached.bytes"));
     l->opts.shared_output = l->output;
     return 0;
 }

@@ -342,12 +342,14 @@ static void put_base64(struct buffer *b, const unsigned char *s, size_t n)
 /* A JSON integer: -?(0|[1-9][0-9]*), short enough for any reader. */
 static int is_json_integer(const char *s, size_t n)
 {
-    if (n > 0 && *s == '-') {
+    int negative = n > 0 && *s == '-';
+    if (negative) {
         s++;
         n--;
     }
-    if (n == 0 || n > 19 || (s[0] == '0' && n > 1)) {
-        return 0;
+    if (n == 0 || n > 19 || (s[0] == '0' && (n > 1 || negative)) ||
+        (n == 19 && memcmp(s, "9223372036854775807", 19) > 0)) {
+        return 0; /* "-0" and values past int64 stay strings: no reader changes them */
     }
     for (size_t i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9') {
@@ -383,8 +385,8 @@ static void put_headers(struct buffer *b, const struct connrt_property_view *tra
 
 /*
  * A line writes the same values several times (the topic and the key as a
- * field, a document property and a tracked property; each number as a
- * field and a tracked property): the fields' values are remembered, by
+ * field and as a document property; a number may be a field and a property):
+ * the fields' values are remembered, by
  * their (arena) address, with where their JSON string went in the line or
  * whether they are plain integers, so that the properties copy them
  * instead of escaping them again.
@@ -442,8 +444,9 @@ static void put_value(struct buffer *b, const struct line_memo *m,
  * values[k]: the tracked property a field shows (the first of its name). */
 static void put_kafka_fields(struct buffer *b, const struct connrt_property_view *tracked,
                              size_t count, struct line_memo *memo,
-                             const struct connrt_property_view *values[CONNRT_KN_COUNT])
+                             const struct connrt_property_view *shown[CONNRT_KN_COUNT])
 {
+    const struct connrt_property_view *values[CONNRT_KN_COUNT] = {0};
     int headers = 0;
     for (size_t i = 0; i < count; i++) {
         const struct connrt_property_view *v = &tracked[i];
@@ -459,6 +462,7 @@ static void put_kafka_fields(struct buffer *b, const struct connrt_property_view
     for (size_t f = 0; f < sizeof(kafka_fields) / sizeof(kafka_fields[0]); f++) {
         const struct kafka_field *field = &kafka_fields[f];
         const struct connrt_property_view *v = values[field->tracked];
+        shown[field->tracked] = v;
         buf_put(b, field->key, field->key_len);
         if (v == NULL) {
             BUF_LIT(b, "null");
@@ -692,12 +696,15 @@ int connrt_output_close(connrt_output_t *out, char *errstr, size_t errstr_size)
     return rc;
 }
 
-void connrt_output_limit_cache(connrt_output_t *out, size_t window)
+void connrt_output_limit_cache(connrt_output_t *out, long long window)
 {
+    if (window <= 0 || (unsigned long long)window > SIZE_MAX) {
+        return; /* off, or more than this build can address: nothing to limit */
+    }
     pthread_mutex_lock(&out->lock);
     /* Flushed first: the file's end is where our next line goes. */
     if (out->write_behind == NULL && write_buffer(out) == 0 && fflush(out->fp) == 0) {
-        out->write_behind = connrt_write_behind_start(fileno(out->fp), window);
+        out->write_behind = connrt_write_behind_start(fileno(out->fp), (size_t)window);
     }
     pthread_mutex_unlock(&out->lock);
 }

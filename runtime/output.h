@@ -39,7 +39,7 @@ int connrt_output_close(connrt_output_t *out, char *errstr, size_t errstr_size);
  * (container property output.cached.bytes): older parts are written back
  * and dropped by a thread of their own. No effect with 0 or when the
  * output is not a regular file. Call once, before the first line. */
-void connrt_output_limit_cache(connrt_output_t *out, size_t window);
+void connrt_output_limit_cache(connrt_output_t *out, long long window);
 
 /* Lines written so far. */
 size_t connrt_output_count(const connrt_output_t *out);

@@ -19,10 +19,10 @@
 typedef struct connrt_write_behind connrt_write_behind_t;
 
 /* Start for `fd` (borrowed; must outlive the writer), whose next write goes
- * at its current end. Returns a writer owned by the caller (free with
- * connrt_write_behind_stop), or NULL when there is nothing to do: `window`
- * is 0, fd is not a regular file, or no thread could be started (the file
- * is then written as before, only cached). */
+ * at its end (O_APPEND) or at its position. Returns a writer owned by the
+ * caller (free with connrt_write_behind_stop), or NULL when there is nothing to
+ * do: `window` is 0 or above 1 TiB, fd is not a regular file, or no thread
+ * could be started (the file is then written as before, only cached). */
 connrt_write_behind_t *connrt_write_behind_start(int fd, size_t window);
 
 /* `len` more bytes were written (in order, after the previous ones). Cheap:
@@ -31,7 +31,7 @@ void connrt_write_behind_wrote(connrt_write_behind_t *wb, size_t len);
 
 /* Wait until the thread has had its round for every byte reported so far
  * (for tests: the pages older than the window that were clean are then
- * out of the cache). */
+ * out of the cache). NULL no-op. */
 void connrt_write_behind_settle(connrt_write_behind_t *wb);
 
 /* Stop the thread and free `wb`; what is left stays cached. NULL no-op. */

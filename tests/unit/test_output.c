@@ -95,6 +95,8 @@ static void output_write__kafka_tracked__mapped_to_fields(void **state)
     connrt_document_set_tracked(d, "kafka.header.source", "web");
     connrt_document_set_property(d, "connector.kafka.key", "c1");
     connrt_document_set_tracked(d, "kafka.value.schema_id", "3");
+    connrt_document_set_tracked(d, "file.name", "in.txt"); /* a well-known name, not a field */
+    connrt_document_set_tracked(d, "connector.kafka.key", "c1");
     json_t *o = write_and_parse(f, d, NULL);
     assert_string_equal(json_string_value(json_object_get(o, "value")), "{\"id\":1}");
     assert_string_equal(json_string_value(json_object_get(o, "key")), "c1");
@@ -112,11 +114,30 @@ static void output_write__kafka_tracked__mapped_to_fields(void **state)
         "c1");
     /* tracked: only what the fields above do not show. */
     json_t *t = json_object_get(o, "tracked");
-    assert_int_equal(json_object_size(t), 1);
+    assert_int_equal(json_object_size(t), 3);
     assert_string_equal(json_string_value(json_object_get(t, "kafka.value.schema_id")), "3");
+    assert_string_equal(json_string_value(json_object_get(t, "file.name")), "in.txt");
+    assert_string_equal(json_string_value(json_object_get(t, "connector.kafka.key")), "c1");
     assert_string_equal(json_string_value(json_object_get(o, "outcome")), "success");
     assert_null(json_object_get(o, "error"));
     assert_null(json_object_get(o, "value_encoding"));
+    json_decref(o);
+}
+
+/* A number no reader can hold as an integer is written as the string it was:
+ * the line is its only copy of the value. */
+static void output_write__number_past_int64__stays_string(void **state)
+{
+    struct fixture *f = *state;
+    connrt_document_t *d = connrt_document_new(f->arena, "v", 1);
+    connrt_document_set_tracked(d, "kafka.partition", "-0");
+    connrt_document_set_tracked(d, "kafka.offset", "9223372036854775808");
+    connrt_document_set_tracked(d, "kafka.timestamp", "9223372036854775807");
+    json_t *o = write_and_parse(f, d, NULL);
+    assert_string_equal(json_string_value(json_object_get(o, "partition")), "-0");
+    assert_string_equal(json_string_value(json_object_get(o, "offset")), "9223372036854775808");
+    assert_true(json_is_integer(json_object_get(o, "timestamp")));
+    assert_int_equal(json_object_size(json_object_get(o, "tracked")), 0);
     json_decref(o);
 }
 
@@ -405,6 +426,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(output_write__kafka_tracked__mapped_to_fields),
+        T(output_write__number_past_int64__stays_string),
         T(output_write__no_tracked__kafka_fields_null),
         T(output_write__application_error__outcome_and_error),
         T(output_write__special_characters__round_trip_exactly),

@@ -1,22 +1,20 @@
 /* test_write_behind.c - an output file's older pages leave the page cache. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "runtime/write_behind.h"
 
 #define MIB ((size_t)1 << 20)
-#define TMPFS_MAGIC_NUMBER 0x01021994
 
 struct file {
     char path[64];
@@ -30,11 +28,12 @@ static int setup(void **state)
     if (f == NULL) {
         return -1;
     }
-    /* In the build directory: /tmp may be tmpfs, whose pages never drop. */
+    /* In the build directory: /tmp may be tmpfs, whose pages never drop;
+     * an unwritable one skips the tests. */
     snprintf(f->path, sizeof(f->path), "write_behind.%ld.tmp", (long)getpid());
     f->fd = open(f->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     f->chunk = malloc(MIB);
-    if (f->fd < 0 || f->chunk == NULL) {
+    if (f->chunk == NULL) {
         return -1;
     }
     memset(f->chunk, 'x', MIB);
@@ -45,18 +44,31 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct file *f = *state;
-    close(f->fd);
-    unlink(f->path);
+    if (f->fd >= 0) {
+        close(f->fd);
+        unlink(f->path);
+    }
     free(f->chunk);
     free(f);
     return 0;
 }
 
-static void skip_on_tmpfs(const struct file *f)
+static size_t cached_mib(const struct file *f, size_t from, size_t to);
+
+/* Skip where this cannot be seen: no writable build directory, or a file
+ * system whose clean pages do not leave the cache (tmpfs, ramfs). */
+static void skip_unless_pages_drop(const struct file *f)
 {
-    struct statfs fs;
-    assert_int_equal(fstatfs(f->fd, &fs), 0);
-    if (fs.f_type == TMPFS_MAGIC_NUMBER) {
+    if (f->fd < 0) {
+        skip();
+    }
+    assert_int_equal(write(f->fd, f->chunk, MIB), (ssize_t)MIB);
+    assert_int_equal(fdatasync(f->fd), 0);
+    (void)posix_fadvise(f->fd, 0, (off_t)MIB, POSIX_FADV_DONTNEED);
+    size_t left = cached_mib(f, 0, MIB);
+    assert_int_equal(ftruncate(f->fd, 0), 0);
+    assert_int_equal(lseek(f->fd, 0, SEEK_SET), 0);
+    if (left != 0) {
         skip();
     }
 }
@@ -94,7 +106,7 @@ static size_t cached_mib(const struct file *f, size_t from, size_t to)
 static void write_behind__older_than_window__leaves_cache(void **state)
 {
     struct file *f = *state;
-    skip_on_tmpfs(f);
+    skip_unless_pages_drop(f);
     connrt_write_behind_t *wb = connrt_write_behind_start(f->fd, 4 * MIB);
     assert_non_null(wb);
     write_mib(f, wb, 32);
@@ -115,7 +127,7 @@ static void write_behind__older_than_window__leaves_cache(void **state)
 static void write_behind__appending__leaves_earlier_part(void **state)
 {
     struct file *f = *state;
-    skip_on_tmpfs(f);
+    skip_unless_pages_drop(f);
     write_mib(f, NULL, 8);
     assert_int_equal(fdatasync(f->fd), 0);
     size_t before = cached_mib(f, 0, 8 * MIB);
@@ -126,13 +138,18 @@ static void write_behind__appending__leaves_earlier_part(void **state)
     write_mib(f, wb, 1);
     connrt_write_behind_settle(wb);
     connrt_write_behind_stop(wb);
-    assert_int_equal(cached_mib(f, 0, 8 * MIB), before);
+    /* Not this writer's to drop (memory pressure could evict some, not all). */
+    assert_true(before > 0);
+    assert_true(cached_mib(f, 0, 8 * MIB) > 0);
     assert_int_equal(cached_mib(f, 10 * MIB, 20 * MIB), 0);
 }
 
 static void write_behind__window_zero__off(void **state)
 {
     struct file *f = *state;
+    if (f->fd < 0) {
+        skip();
+    }
     assert_null(connrt_write_behind_start(f->fd, 0));
     connrt_write_behind_wrote(NULL, MIB); /* a NULL writer is a no-op */
     connrt_write_behind_stop(NULL);
