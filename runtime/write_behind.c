@@ -6,6 +6,7 @@
  */
 #include "write_behind.h"
 
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>

@@ -1,9 +1,9 @@
 /* test_write_behind.c - an output file's older pages leave the page cache. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
 
 #include <fcntl.h>
 #include <stdio.h>
