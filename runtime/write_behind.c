@@ -6,7 +6,6 @@
  */
 #include "write_behind.h"
 
-
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
