@@ -7,6 +7,7 @@
 #   N [1000000]        messages per run          RUNS [3]  runs per figure
 #   SIZES ["100 1024"] value sizes in bytes      WORK [/tmp/connrt-bench]
 #   MEM_NS ["100000 1000000"] MEM_SIZE [1024]    documents/size of the memory runs
+#   MEM_RUNS [3]       memory runs per figure (the table shows their median)
 #   MEM=0              skip the memory runs      POLL_RECORDS [10000]
 #   RESULTS            also write the markdown report to this file
 #   CONNRT, CONNRT_CONNECTOR_PATH, RAWBENCH, KCAT, PYTHON3   (set by make bench)
@@ -24,6 +25,7 @@ SIZES=${SIZES:-"100 1024"}
 MEM=${MEM:-1}
 MEM_NS=${MEM_NS:-"100000 1000000"}
 MEM_SIZE=${MEM_SIZE:-1024}
+MEM_RUNS=${MEM_RUNS:-3}
 POLL_RECORDS=${POLL_RECORDS:-10000}
 WORK=${WORK:-/tmp/connrt-bench}
 # The same fetch tuning for every consumer (librdkafka's default prefetch
@@ -284,19 +286,24 @@ if [ "$MEM" != 0 ]; then
     for n in $MEM_NS; do
         echo "# memory: $n documents of $MEM_SIZE B" >&2
         parts=$(dataset_partitions "$n" "$MEM_SIZE")
-        on_fresh_cluster raw_produce "$MEM_SIZE" mem_raw_produce "$n" "$n" t -k
-        on_fresh_cluster connrt_produce "$MEM_SIZE" mem_connrt_produce "$n" "$n" t
-        start_cluster "cdata:$parts"
-        lay_dataset "$n" "$MEM_SIZE" cdata "$parts"
-        raw_consume "$MEM_SIZE" mem_raw_consume "$n" "$n" cdata mem-raw || true
-        connrt_consume "$MEM_SIZE" mem_connrt_consume "$n" "$n" cdata mem-connrt || true
-        stop_cluster
+        # A peak RSS moves by several MiB from run to run: the table shows
+        # the median of MEM_RUNS.
+        for r in $(seq "$MEM_RUNS"); do
+            on_fresh_cluster raw_produce "$MEM_SIZE" mem_raw_produce "$n.$r" "$n" t -k
+            on_fresh_cluster connrt_produce "$MEM_SIZE" mem_connrt_produce "$n.$r" "$n" t
+            start_cluster "cdata:$parts"
+            lay_dataset "$n" "$MEM_SIZE" cdata "$parts"
+            raw_consume "$MEM_SIZE" mem_raw_consume "$n.$r" "$n" cdata "mem-raw-$r" || true
+            connrt_consume "$MEM_SIZE" mem_connrt_consume "$n.$r" "$n" cdata "mem-connrt-$r" ||
+                true
+            stop_cluster
+        done
         rm -f "$WORK"/payload-"$MEM_SIZE"-*
     done
 fi
 rm -f "$WORK/consumed.jsonl" "$WORK/last.out"
 
 "$PYTHON3" "$HERE/summarize.py" "$RES" --connrt "$CONNRT" --kcat "$KCAT" \
-    --settings "N=$N N_HIST=$N_HIST RUNS=$RUNS SIZES='$SIZES' MEM_NS='$MEM_NS' \
+    --settings "N=$N N_HIST=$N_HIST RUNS=$RUNS SIZES='$SIZES' MEM_NS='$MEM_NS' MEM_RUNS=$MEM_RUNS \
 MEM_SIZE=$MEM_SIZE POLL_RECORDS=$POLL_RECORDS" \
     ${RESULTS:+--write "$RESULTS"}

@@ -177,12 +177,15 @@ def history_table(lines, results, sizes):
 def memory_table(lines, results):
     tests = [("mem_connrt_produce", "connrt Produce"), ("mem_raw_produce", "raw produce"),
              ("mem_connrt_consume", "connrt Consume"), ("mem_raw_consume", "raw consume")]
-    rss = {}
+    peaks = {}
     for (size, test), runs in results.items():
         if test.startswith("mem_"):
             for rec in runs.values():
                 if rec is not None:
-                    rss[(test, rec[1])] = (rec[2], size)
+                    peaks.setdefault((test, rec[1]), []).append(rec[2])
+                    mem_size = size
+    # The median run of each figure (runs move by several MiB).
+    rss = {k: (statistics.median(v), mem_size) for k, v in peaks.items()}
     ns = sorted({n for _, n in rss})
     if not ns:
         return
@@ -276,7 +279,7 @@ def main():
     memory_table(mem_lines, results)
     if mem_lines:
         lines += ["## Memory", "",
-                  "Peak RSS (getrusage of the child, GNU time) of one run each, "
+                  "Peak RSS (getrusage of the child, GNU time), the median of MEM_RUNS runs each, "
                   "same pipelines as above.", ""] + mem_lines
     text = "\n".join(lines).rstrip() + "\n"
     sys.stdout.write(text)
