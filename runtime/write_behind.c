@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -27,12 +28,12 @@ struct connrt_write_behind {
     off_t kicked; /* thread only: writeback was started below this */
     pthread_t thread;
     pthread_mutex_t lock;
-    pthread_cond_t more; /* to the thread: written grew, or stop or settle */
-    pthread_cond_t done; /* from the thread: handled grew */
-    off_t written;       /* under lock: end of what the writer wrote */
-    off_t handled;       /* under lock: end of the last round */
-    int settling;        /* under lock: a round even for less than a step */
-    int stopping;        /* under lock */
+    pthread_cond_t more;       /* to the thread: written grew, or stop or settle */
+    pthread_cond_t done;       /* from the thread: handled grew */
+    _Atomic long long written; /* end of what the writer wrote (no lock: see wrote) */
+    off_t handled;             /* under lock: end of the last round */
+    int settling;              /* under lock: a round even for less than a step */
+    int stopping;              /* under lock */
 };
 
 static int stop_asked(connrt_write_behind_t *wb)
@@ -65,8 +66,9 @@ static void write_behind_round(connrt_write_behind_t *wb, off_t end)
 /* Nothing happens to a file smaller than the window (most outputs). */
 static int round_due(const connrt_write_behind_t *wb)
 {
-    off_t pending = wb->written - wb->handled;
-    return wb->written - wb->origin > (off_t)wb->window &&
+    off_t written = (off_t)atomic_load(&wb->written);
+    off_t pending = written - wb->handled;
+    return written - wb->origin > (off_t)wb->window &&
            (pending >= (off_t)wb->step || (wb->settling && pending > 0));
 }
 
@@ -89,7 +91,7 @@ static void *write_behind_main(void *arg)
         if (wb->stopping) {
             break;
         }
-        off_t end = wb->written;
+        off_t end = (off_t)atomic_load(&wb->written);
         pthread_mutex_unlock(&wb->lock);
         write_behind_round(wb, end);
         pthread_mutex_lock(&wb->lock);
@@ -119,7 +121,8 @@ connrt_write_behind_t *connrt_write_behind_start(int fd, size_t window)
     wb->fd = fd;
     wb->window = window;
     wb->step = window / 4 > 0 ? window / 4 : 1;
-    wb->origin = wb->kicked = wb->written = wb->handled = at;
+    wb->origin = wb->kicked = wb->handled = at;
+    atomic_init(&wb->written, (long long)at);
     pthread_mutex_init(&wb->lock, NULL);
     pthread_cond_init(&wb->more, NULL);
     pthread_cond_init(&wb->done, NULL);
@@ -138,12 +141,16 @@ void connrt_write_behind_wrote(connrt_write_behind_t *wb, size_t len)
     if (wb == NULL) {
         return;
     }
-    pthread_mutex_lock(&wb->lock);
-    wb->written += (off_t)len;
-    if (round_due(wb)) {
+    /* The lock only when a step boundary is crossed: the thread runs at
+     * SCHED_IDLE, and a writer waiting for a lock it holds would wait for
+     * an idle core. A round is at most a step late for it. */
+    long long before = atomic_fetch_add(&wb->written, (long long)len);
+    long long step = (long long)wb->step, origin = (long long)wb->origin;
+    if ((before - origin) / step != (before + (long long)len - origin) / step) {
+        pthread_mutex_lock(&wb->lock);
         pthread_cond_signal(&wb->more);
+        pthread_mutex_unlock(&wb->lock);
     }
-    pthread_mutex_unlock(&wb->lock);
 }
 
 void connrt_write_behind_settle(connrt_write_behind_t *wb)
