@@ -100,7 +100,7 @@ static connrt_log_level_t log_level_from_name(const char *name)
 static const char *property_value(const connrt_container_t *c, const char *name, char *buf,
                                   size_t size)
 {
-    const char *v = connrt_jprops_get(c->properties, name);
+    const char *v = c != NULL ? connrt_jprops_get(c->properties, name) : NULL;
     if (v == NULL) {
         const struct connrt_property_def *d =
             connrt_property_find(connrt_container_property_table, name);

@@ -42,7 +42,7 @@ void connrt_container_log_setup(const connrt_container_t *c);
 connrt_registry_t *connrt_container_registry(connrt_container_t *c);
 const connrt_jprops_t *connrt_container_properties(const connrt_container_t *c);
 /* Integer (or size) container property `name` (one of the table's): its value, else
- * the table's default. */
+ * the table's default (also for a NULL container). */
 long long connrt_container_int(const connrt_container_t *c, const char *name);
 
 /* The container's execution history, DIR/data/history.db, opened (data/

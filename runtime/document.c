@@ -367,13 +367,13 @@ static int set_fields_bulk(connrt_document_t *doc, const struct connrt_doc_field
         }
         known[i] = connrt_known_name(f[i].name, f[i].name_len);
         /* Only well-known names, each once: no name to copy or compare. */
-        for (size_t j = 0; j < i; j++) {
-            if (known[i] == CONNRT_KN_NONE || known[j] == known[i]) {
-                return 0;
-            }
-        }
         if (known[i] == CONNRT_KN_NONE || f[i].value == NULL || f[i].value_len > UINT32_MAX) {
             return 0;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (known[j] == known[i]) {
+                return 0;
+            }
         }
         bytes += f[i].value_len + 1;
         ntracked += f[i].tracked ? 1 : 0;

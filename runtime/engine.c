@@ -1140,17 +1140,8 @@ static int prepare_steps(struct engine *e, const struct connrt_def_step *defs, s
 /* A positive integer container property, or `fallback`. */
 static size_t container_count(const struct engine *e, const char *name, size_t fallback)
 {
-    const char *text = NULL;
-    const connrt_jprops_t *props = connrt_container_properties(e->container);
-    if (props != NULL) {
-        text = connrt_jprops_get(props, name);
-    }
-    long long value;
-    if (text != NULL && connrt_property_parse_int(CONNRT_PROP_INT, text, &value) == 0 &&
-        value > 0) {
-        return (size_t)value;
-    }
-    return fallback;
+    long long value = connrt_container_int(e->container, name);
+    return value > 0 ? (size_t)value : fallback;
 }
 
 static size_t chunk_documents(const struct engine *e)
@@ -1214,10 +1205,8 @@ static int prepare(struct engine *e)
             fprintf(e->report, "connrt: --output %s\n", errstr);
             return CONNRT_EXIT_USAGE;
         }
-        if (e->container != NULL) {
-            connrt_output_limit_cache(e->output,
-                                      connrt_container_int(e->container, OUTPUT_CACHE_PROPERTY));
-        }
+        connrt_output_limit_cache(e->output,
+                                  connrt_container_int(e->container, OUTPUT_CACHE_PROPERTY));
     }
     e->arena = connrt_arena_new();
     e->batch = e->arena ? connrt_batch_new(e->arena) : NULL;

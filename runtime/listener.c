@@ -19,6 +19,7 @@
 #include "slots.h"
 
 #define WORKERS_PROPERTY "execution.max.concurrent"
+#define OUTPUT_CACHE_PROPERTY "output.cached.bytes"
 /* Batches (with their arenas) kept for reuse, so that executions do not go
  * back to malloc and fresh pages for every batch; a batch whose arena grew
  * past SPARE_BYTES is freed instead (big messages are exceptional). */
@@ -268,14 +269,8 @@ static void *worker_main(void *arg)
 
 static size_t worker_count(const connrt_container_t *container)
 {
-    const connrt_jprops_t *props = connrt_container_properties(container);
-    const char *text = props ? connrt_jprops_get(props, WORKERS_PROPERTY) : NULL;
-    long long value;
-    if (text != NULL && connrt_property_parse_int(CONNRT_PROP_INT, text, &value) == 0 &&
-        value > 0) {
-        return (size_t)value;
-    }
-    return CONNRT_LISTENER_DEFAULT_WORKERS;
+    long long value = connrt_container_int(container, WORKERS_PROPERTY);
+    return value > 0 ? (size_t)value : CONNRT_LISTENER_DEFAULT_WORKERS;
 }
 
 static int workers_start(connrt_listener_t *l, char *errstr, size_t errstr_size)
@@ -372,7 +367,7 @@ static int open_output(connrt_listener_t *l, char *errstr, size_t errstr_size)
         return -1;
     }
     connrt_output_limit_cache(l->output,
-                              connrt_container_int(l->container, "output.cached.bytes"));
+                              connrt_container_int(l->container, OUTPUT_CACHE_PROPERTY));
     l->opts.shared_output = l->output;
     return 0;
 }

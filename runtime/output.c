@@ -384,21 +384,18 @@ static void put_headers(struct buffer *b, const struct connrt_property_view *tra
 }
 
 /*
- * A line writes the same values several times (the topic and the key as a
- * field and as a document property; a number may be a field and a property):
- * the fields' values are remembered, by
- * their (arena) address, with where their JSON string went in the line or
- * whether they are plain integers, so that the properties copy them
- * instead of escaping them again.
+ * A line writes the topic and the key twice (as a field and as a document
+ * property): the string fields' values are remembered, by their (arena)
+ * address, with where their JSON string went in the line, so that the
+ * properties copy it instead of escaping them again.
  */
 #define LINE_MEMO_MAX 8
 
 struct memo_item {
     const char *value;
     size_t len;
-    size_t at;       /* offset in the buffer of the JSON string, when !integer */
+    size_t at;       /* offset in the buffer of the JSON string */
     size_t json_len; /* its length */
-    int integer;     /* plain digits: the JSON string is "digits" */
 };
 
 struct line_memo {
@@ -407,10 +404,10 @@ struct line_memo {
 };
 
 static void memo_add(struct line_memo *m, const struct connrt_property_view *v, size_t at,
-                     size_t json_len, int integer)
+                     size_t json_len)
 {
     if (m->count < LINE_MEMO_MAX) {
-        m->items[m->count++] = (struct memo_item){v->value, v->value_len, at, json_len, integer};
+        m->items[m->count++] = (struct memo_item){v->value, v->value_len, at, json_len};
     }
 }
 
@@ -422,15 +419,7 @@ static void put_value(struct buffer *b, const struct line_memo *m,
         if (m->items[i].value != v->value || m->items[i].len != v->value_len) {
             continue;
         }
-        if (m->items[i].integer) {
-            if (buf_reserve(b, v->value_len + 2) == 0) {
-                char *o = b->data + b->len;
-                o[0] = '"';
-                copy_bytes(o + 1, v->value, v->value_len);
-                o[v->value_len + 1] = '"';
-                b->len += v->value_len + 2;
-            }
-        } else if (buf_reserve(b, m->items[i].json_len) == 0) {
+        if (buf_reserve(b, m->items[i].json_len) == 0) {
             /* After the reserve: it may move the buffer. */
             copy_bytes(b->data + b->len, b->data + m->items[i].at, m->items[i].json_len);
             b->len += m->items[i].json_len;
@@ -468,11 +457,10 @@ static void put_kafka_fields(struct buffer *b, const struct connrt_property_view
             BUF_LIT(b, "null");
         } else if (field->kind == FIELD_NUMBER && is_json_integer(v->value, v->value_len)) {
             buf_put(b, v->value, v->value_len);
-            memo_add(memo, v, 0, 0, 1);
         } else {
             size_t at = b->len;
             put_string(b, v->value, v->value_len, 0);
-            memo_add(memo, v, at, b->len - at, 0);
+            memo_add(memo, v, at, b->len - at);
         }
     }
     if (headers) {
