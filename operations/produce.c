@@ -143,6 +143,13 @@ static void fail_delivery(const struct kafka_produce *p, const struct kafka_prod
     }
 }
 
+/* Input i was in flight on a producer that had a fatal error. */
+static void fail_fatal(const struct kafka_produce *p, const struct kafka_produce_run *run,
+                       size_t i)
+{
+    fail_doc(p, run, i, "not delivered: the producer had a fatal error (%s)", p->fatal_reason);
+}
+
 /* Create time of the next message: milliseconds since the epoch, read once
  * per KAFKA_CLOCK_USES calls. The thread running execute only. */
 static long long produce_clock(struct kafka_produce *p)
@@ -248,8 +255,7 @@ static void delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *o
         return; /* no result: the operation fails (finish_run) */
     }
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && p->fatal_reason[0] != '\0') {
-        fail_doc(p, run, i, "not delivered: the producer had a fatal error (%s)",
-                 p->fatal_reason);
+        fail_fatal(p, run, i);
         return;
     }
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -769,8 +775,7 @@ static void settle_runs(struct kafka_produce *p)
         for (size_t i = 0; i < run->size; i++) {
             if (!run->done[i]) {
                 run->done[i] = 1;
-                fail_doc(p, run, i, "not delivered: the producer had a fatal error (%s)",
-                         p->fatal_reason);
+                fail_fatal(p, run, i);
             }
         }
         run->outstanding = 0;
