@@ -8,6 +8,10 @@
 #include "config.h"
 #include "json_memory.h"
 
+#ifdef HAVE_MIMALLOC
+#include <mimalloc.h>
+#endif
+
 struct command {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -59,7 +63,13 @@ int main(int argc, char **argv)
         return CONNRT_EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0) {
+#ifdef HAVE_MIMALLOC
+        /* Also keeps the library linked (--as-needed): its malloc is the process's. */
+        printf("connrt %s (mimalloc %d.%d.%d)\n", PACKAGE_VERSION, mi_version() / 100,
+               mi_version() / 10 % 10, mi_version() % 10);
+#else
         printf("connrt %s\n", PACKAGE_VERSION);
+#endif
         return CONNRT_EXIT_OK;
     }
     for (const struct command *c = commands; c->name != NULL; c++) {

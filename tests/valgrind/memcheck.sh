@@ -13,11 +13,13 @@ PATH=${VALGRIND_TOOLS_PATH:-$PATH}
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${VALGRIND_LOG_DIR:?run through make check-valgrind}
 valgrind=$(command -v "${VALGRIND:-valgrind}") || { echo "memcheck.sh: no ${VALGRIND:-valgrind}" >&2; exit 99; }
+# connrt links mimalloc (configure --without-mimalloc does not): memcheck
+# replaces its malloc as it does glibc's (--soname-synonyms).
 # Children between fork and exec (test servers, the history test's dead
 # pid) share the parent's heap: their report would repeat the parent's.
 vg="$valgrind --tool=memcheck --error-exitcode=99 --leak-check=full
     --show-leak-kinds=definite --errors-for-leak-kinds=definite --track-fds=no
-    --child-silent-after-fork=yes --num-callers=40
+    --child-silent-after-fork=yes --num-callers=40 --soname-synonyms=somalloc=*mimalloc*
     --suppressions=$here/../valgrind.supp --log-file=$dir/$(basename "$1").%p.log
     ${VALGRIND_FLAGS:-}"
 # A libtool wrapper script (a shared-library build) is not the program:
