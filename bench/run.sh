@@ -42,12 +42,13 @@ N_HIST=$(( N / 10 > 10000 ? N / 10 : (N < 10000 ? N : 10000) ))
 # one-message consume runs: max.poll.records rounds min_messages up, so with
 # 10000 the one-message run would wait out max_wait_ms.
 mkdir -p "$WORK/container/deploy" "$WORK/container-history/deploy" "$WORK/container-one/deploy"
-# Consume rounds min_messages up to max.poll.records: a count below it
-# would wait out max_wait_ms (300 s) instead of measuring anything.
+# Consume rounds min_messages up to a multiple of max.poll.records: any
+# other count would wait out max_wait_ms (300 s) instead of measuring.
 for n in "$N" "$N_HIST" $(if [ "$MEM" = 1 ]; then echo "$MEM_NS"; fi); do
-    if [ "$n" -lt "$POLL_RECORDS" ]; then
-        echo "bench: $n documents is below POLL_RECORDS ($POLL_RECORDS), which Consume would" \
-            "wait for; raise the count or lower POLL_RECORDS (e.g. POLL_RECORDS=$n)" >&2
+    if [ $((n % POLL_RECORDS)) -ne 0 ]; then
+        echo "bench: $n documents is not a multiple of POLL_RECORDS ($POLL_RECORDS): Consume" \
+            "would wait for $(( (n + POLL_RECORDS - 1) / POLL_RECORDS * POLL_RECORDS ))." \
+            "Choose counts that are, or set POLL_RECORDS (e.g. POLL_RECORDS=$n)" >&2
         exit 2
     fi
 done

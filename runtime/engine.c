@@ -27,6 +27,7 @@
 #include "output.h"
 #include "plugin_loader.h"
 #include "recorder.h"
+#include "vector.h"
 
 #define CHUNK_PROPERTY "execution.max.documents.in.flight"
 #define MAX_DOCUMENT_PROPERTY "execution.max.document.bytes"
@@ -86,7 +87,6 @@ struct engine {
     size_t nslots, slots_cap;
     struct index_list live, next, errors;
     size_t chunk_documents;
-    size_t chunk_bytes; /* a chunk also ends when its arena holds this much */
     size_t next_seq;
     size_t entered; /* documents that entered, checked against outcomes */
     size_t not_processed; /* emitted after a failure stopped the process */
@@ -114,7 +114,7 @@ static int list_push(struct index_list *l, size_t idx)
 {
     if (l->count == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 1024;
-        size_t *grown = reallocarray(l->items, cap, sizeof(*grown));
+        size_t *grown = connrt_realloc_array(l->items, cap, sizeof(*grown));
         if (grown == NULL) {
             return -1;
         }
@@ -175,7 +175,7 @@ static size_t add_slot(struct engine *e, connrt_document_t *doc)
 {
     if (e->nslots == e->slots_cap) {
         size_t cap = e->slots_cap ? e->slots_cap * 2 : 1024;
-        struct slot *grown = reallocarray(e->slots, cap, sizeof(*grown));
+        struct slot *grown = connrt_realloc_array(e->slots, cap, sizeof(*grown));
         if (grown == NULL) {
             return (size_t)-1;
         }
@@ -689,7 +689,7 @@ static size_t read_chunk(struct engine *e)
 {
     char errstr[REASON_SIZE];
     chunk_reset(e);
-    while (e->nslots < e->chunk_documents && connrt_arena_used(e->arena) < e->chunk_bytes) {
+    while (e->nslots < e->chunk_documents && connrt_arena_used(e->arena) < CHUNK_MAX_BYTES) {
         connrt_document_t *doc;
         const char *error;
         int rc = connrt_input_next(e->input, e->arena, &doc, &error, errstr, sizeof(errstr));
@@ -753,8 +753,9 @@ static void drain_input(struct engine *e)
  * chunk's last step is begun and the next chunk is read and taken through
  * the steps before it while the first one's deliveries complete: the
  * producer is never idle waiting for a chunk's last reports. Two chunks
- * are alive at once, each half the size, so that the container's in-flight
- * limit still bounds the documents in memory. The chunk not being worked
+ * are alive at once, each of half the documents, so that the container's
+ * in-flight limit still bounds the documents in memory, and each up to
+ * CHUNK_MAX_BYTES (16 MiB of documents in flight). The chunk not being worked
  * on is parked here; chunk_swap exchanges it with the engine's.
  */
 struct parked_chunk {
@@ -1219,7 +1220,6 @@ static int prepare(struct engine *e)
         return CONNRT_EXIT_FAILURE;
     }
     e->chunk_documents = chunk_documents(e);
-    e->chunk_bytes = CHUNK_MAX_BYTES;
     return CONNRT_EXIT_OK;
 }
 

@@ -8,6 +8,7 @@
  * writes them at commit, one transaction per chunk.
  */
 #include "history.h"
+#include "vector.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -541,7 +542,7 @@ int connrt_history_add(connrt_history_execution_t *x, const connrt_document_t *d
 {
     if (x->npending == x->cap) {
         size_t cap = x->cap ? x->cap * 2 : 1024;
-        struct pending *grown = reallocarray(x->pending, cap, sizeof(*grown));
+        struct pending *grown = connrt_realloc_array(x->pending, cap, sizeof(*grown));
         if (grown == NULL) {
             return -1;
         }
@@ -877,11 +878,11 @@ static int details_push(struct details *d, const char *name, const char *value)
 {
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 8;
-        char **names = reallocarray(d->names, cap, sizeof(*names));
+        char **names = connrt_realloc_array(d->names, cap, sizeof(*names));
         if (names != NULL) {
             d->names = names;
         }
-        char **values = names ? reallocarray(d->values, cap, sizeof(*values)) : NULL;
+        char **values = names ? connrt_realloc_array(d->values, cap, sizeof(*values)) : NULL;
         if (values == NULL) {
             return -1;
         }

@@ -19,6 +19,7 @@
 
 #include "document.h"
 #include "json_memory.h"
+#include "vector.h"
 
 #define FILE_NAME_PROPERTY "file.name"
 /* Bytes read at once from a file or stdin. */
@@ -85,7 +86,7 @@ static int list_directory(connrt_input_t *in, DIR *dir, char *errstr, size_t err
         }
         if (in->nnames == cap) {
             cap = cap ? cap * 2 : 64;
-            char **grown = reallocarray(in->names, cap, sizeof(*grown));
+            char **grown = connrt_realloc_array(in->names, cap, sizeof(*grown));
             if (grown == NULL) {
                 snprintf(errstr, errstr_size, "%s: out of memory", in->path);
                 return -1;

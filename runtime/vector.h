@@ -2,7 +2,21 @@
 #ifndef CONNRT_VECTOR_H
 #define CONNRT_VECTOR_H
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
+
+/* reallocarray's overflow check in front of realloc. Not reallocarray
+ * itself: memcheck (valgrind 3.19) does not replace it, so under valgrind
+ * mimalloc's would allocate what memcheck's free then calls invalid. */
+static inline void *connrt_realloc_array(void *items, size_t count, size_t size)
+{
+    if (size != 0 && count > SIZE_MAX / size) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(items, count * size);
+}
 
 /* Make room for element `count` of `size` bytes in *items (malloc'd or
  * NULL, *capacity elements), doubling from `initial`. Returns 0, or -1 on
@@ -14,7 +28,7 @@ static inline int connrt_vector_reserve(void **items, size_t count, size_t *capa
         return 0;
     }
     size_t want = *capacity ? *capacity * 2 : initial;
-    void *grown = reallocarray(*items, want, size);
+    void *grown = connrt_realloc_array(*items, want, size);
     if (grown == NULL) {
         return -1;
     }

@@ -12,4 +12,16 @@ set -e
 check "configure fails without librdkafka" test "$st" -ne 0
 check "the message names the Debian package" \
     grep -q "rdkafka >= 2.0 not found: install the Debian package librdkafka-dev" "$TMP/configure.out"
+# mimalloc has no .pc file: configure looks for its header (the cache
+# variable plays a machine without it).
+rm -rf "$TMP/build" && mkdir -p "$TMP/build"
+set +e
+(cd "$TMP/build" && "$top_srcdir/configure" -q ac_cv_header_mimalloc_h=no) \
+    >"$TMP/configure.out" 2>&1
+st=$?
+set -e
+check "configure fails without mimalloc.h" test "$st" -ne 0
+check "the message names the Debian package and the option" grep -q \
+    "install the Debian package libmimalloc-dev (apt-get install libmimalloc-dev), or configure --without-mimalloc" \
+    "$TMP/configure.out"
 finish

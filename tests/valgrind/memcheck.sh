@@ -5,7 +5,7 @@
 # the run. A memory error or a definite leak makes the process exit 99, the
 # code that make check calls a hard error (like a sanitizer report).
 # VALGRIND_FLAGS adds options (--track-origins=yes, --gen-suppressions=all).
-set -u
+set -uf # no globbing: $vg holds a pattern (*mimalloc*)
 # The program gets the PATH it was started with; this script finds its own
 # tools in the PATH of make check-valgrind (a test may hide tools from connrt).
 guest_path=$PATH
@@ -14,7 +14,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 dir=${VALGRIND_LOG_DIR:?run through make check-valgrind}
 valgrind=$(command -v "${VALGRIND:-valgrind}") || { echo "memcheck.sh: no ${VALGRIND:-valgrind}" >&2; exit 99; }
 # connrt links mimalloc (configure --without-mimalloc does not): memcheck
-# replaces its malloc as it does glibc's (--soname-synonyms).
+# replaces its malloc as it does glibc's (--soname-synonyms), but not
+# reallocarray: connrt calls connrt_realloc_array (runtime/vector.h).
 # Children between fork and exec (test servers, the history test's dead
 # pid) share the parent's heap: their report would repeat the parent's.
 vg="$valgrind --tool=memcheck --error-exitcode=99 --leak-check=full
