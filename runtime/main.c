@@ -29,7 +29,9 @@ static const struct command commands[] = {
     {"browse", connrt_cmd_browse,
      "browse FILES... --connection ID [--container DIR] [--topic T [--group G]... [--peek N]] "
      "[--json]"},
-    {"describe", connrt_cmd_describe, "describe [CONNECTOR] [--json|--markdown] [--container DIR]"},
+    {"describe", connrt_cmd_describe,
+     "describe [CONNECTOR] [--json|--markdown] [--container DIR]\n"
+     "  connrt describe --resolved FILES... --connection ID [--container DIR]"},
     {"executions", connrt_cmd_executions,
      "executions [DIR | --container DIR] [--process ID] [--status STATUS] "
      "[--since TIME|DURATION] [--tracked NAME=VALUE] [--documents EXECUTION_ID] [--limit N] "

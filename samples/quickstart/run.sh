@@ -3,8 +3,8 @@
 #   samples/quickstart/run.sh [BUILD_DIR]
 # Starts `connrt embedded-cluster`, sends input/orders.jsonl (1,000 JSON
 # orders) to topic "orders" keyed by customer, consumes them back and prints
-# documents with their tracked properties. Output files go to $OUT_DIR
-# (default: a new temporary directory).
+# documents with their Kafka fields, then the execution history. Output
+# files go to $OUT_DIR (default: a new temporary directory).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../_build}
@@ -39,7 +39,7 @@ head -n 1 "$out/produced.jsonl"
 
 echo "== consume: connrt run --process read-orders"
 "$connrt" run --container "$container" --process read-orders --output "$out/consumed.jsonl"
-echo "   first 3 documents (value, key, topic, partition, offset, tracked properties):"
+echo "   first 3 documents (value, key, topic, partition, offset, timestamp; \"tracked\": any others):"
 head -n 3 "$out/consumed.jsonl"
 echo "== $(wc -l < "$out/consumed.jsonl") documents read back; all output in $out"
 echo "== execution history of the container:"
