@@ -67,8 +67,8 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--version") == 0) {
 #ifdef HAVE_MIMALLOC
         /* Also keeps the library linked (--as-needed): its malloc is the process's. */
-        printf("connrt %s (mimalloc %d.%d.%d)\n", PACKAGE_VERSION, mi_version() / 100,
-               mi_version() / 10 % 10, mi_version() % 10);
+        int v = mi_version();
+        printf("connrt %s (mimalloc %d.%d.%d)\n", PACKAGE_VERSION, v / 100, v / 10 % 10, v % 10);
 #else
         printf("connrt %s\n", PACKAGE_VERSION);
 #endif
